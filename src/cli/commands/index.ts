@@ -1,0 +1,8 @@
+import type { Command } from 'commander'
+import type { CliIo } from '../io.js'
+
+/** A CLI command registers itself on the root program. One file per command group. */
+export type RegisterCommand = (program: Command, io: CliIo) => void
+
+/** Every command group of `apisign`, in help order. */
+export const COMMANDS: readonly RegisterCommand[] = []

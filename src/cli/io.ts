@@ -1,0 +1,99 @@
+import { readFileSync } from 'node:fs'
+import { ApisignError, isApisignError } from '../errors.js'
+
+/**
+ * Where a CLI run reads and writes. Injected so that tests run the CLI in-process, and so that nothing
+ * writes to `process.stdout` behind the caller's back.
+ *
+ * @example
+ * ```ts
+ * const out: string[] = []
+ * await runCli(['keys', 'inspect', '--key', 'k.pem', '--json'], { stdout: (s) => out.push(s) })
+ * ```
+ */
+export interface CliIo {
+  /** Receives everything meant for standard output. */
+  readonly stdout: (text: string) => void
+  /** Receives warnings and errors. */
+  readonly stderr: (text: string) => void
+  /** Environment variables (secrets may be read from here by name, never from arguments). */
+  readonly env: Readonly<Record<string, string | undefined>>
+  /** Directory relative paths are resolved against. */
+  readonly cwd: string
+}
+
+/** Default IO bound to the current process. */
+export function processIo(): CliIo {
+  return {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    env: process.env,
+    cwd: process.cwd(),
+  }
+}
+
+/**
+ * Print a command's result: one JSON object on a line with `--json`, otherwise `key: value` lines.
+ */
+export function printResult(io: CliIo, json: boolean, result: Record<string, unknown>): void {
+  if (json) {
+    io.stdout(`${JSON.stringify(result)}\n`)
+    return
+  }
+  for (const [key, value] of Object.entries(result)) {
+    const text = typeof value === 'string' ? value : JSON.stringify(value, null, 2)
+    io.stdout(`${key}: ${text}\n`)
+  }
+}
+
+/** Write an error as `{ "error": { "code", "message" } }` on stderr; the message never carries a secret. */
+export function printError(io: CliIo, error: unknown): number {
+  if (isApisignError(error)) {
+    io.stderr(`${JSON.stringify({ error: error.toJSON() })}\n`)
+    return error.code === 'ERR_CLI_USAGE' ? 2 : 1
+  }
+  if (error instanceof TypeError || error instanceof RangeError) {
+    // Programmer-misuse errors of the library are user input errors at the CLI. Their messages describe
+    // types and option names only (see src/errors.ts), so they are safe to show.
+    io.stderr(`${JSON.stringify({ error: { code: 'ERR_INVALID_INPUT', message: error.message } })}\n`)
+    return 1
+  }
+  // Anything else came from a dependency and may quote input: show only its class.
+  const name = error instanceof Error ? error.name : typeof error
+  io.stderr(`${JSON.stringify({ error: { code: 'ERR_INTERNAL', message: `unexpected ${name}` } })}\n`)
+  return 1
+}
+
+/** Read a file's raw bytes, mapping a missing or unreadable file to a typed error naming the option. */
+export function readInputFile(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path)
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code
+    throw new ApisignError(
+      code === 'ENOENT' ? 'ERR_FILE_NOT_FOUND' : 'ERR_FILE_UNREADABLE',
+      `${what}: cannot read file ${path}${code ? ` (${code})` : ''}`,
+      { cause, details: { path } },
+    )
+  }
+}
+
+/**
+ * Read a secret from a file or an environment variable (never from an argument: it would show in `ps`).
+ * Trailing CR/LF of a file is dropped, since editors add them.
+ */
+export function readSecret(
+  io: CliIo,
+  source: { file?: string | undefined; env?: string | undefined },
+  what: string,
+): string | undefined {
+  if (source.file !== undefined) return readInputFile(source.file, what).toString('utf8').replace(/\r?\n$/, '')
+  if (source.env !== undefined) {
+    const value = io.env[source.env]
+    if (value === undefined) {
+      throw new ApisignError('ERR_CLI_USAGE', `${what}: environment variable ${source.env} is not set`)
+    }
+    return value
+  }
+  return undefined
+}
