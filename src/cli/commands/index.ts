@@ -1,8 +1,11 @@
 import type { Command } from 'commander'
 import type { CliIo } from '../io.js'
+import { registerOAuth1 } from './oauth1.js'
 
 /** A CLI command registers itself on the root program. One file per command group. */
 export type RegisterCommand = (program: Command, io: CliIo) => void
 
 /** Every command group of `apisign`, in help order. */
-export const COMMANDS: readonly RegisterCommand[] = []
+export const COMMANDS: readonly RegisterCommand[] = [
+  registerOAuth1,
+]
