@@ -43,5 +43,10 @@ export function bodyBytes(body: RequestBody): Uint8Array {
  */
 export function computeBodyHash(body: RequestBody, algorithm: 'sha256' | 'sha1' = 'sha256'): string {
   if (algorithm === 'sha256' && (body === null || body === undefined || body === '')) return EMPTY_BODY_HASH
+  if (typeof body === 'string') {
+    // Hash the string as UTF-8 directly: same bytes as bodyBytes(), without the intermediate copy.
+    assertWellFormed(body, 'body')
+    return createHash(algorithm).update(body, 'utf8').digest('base64')
+  }
   return createHash(algorithm).update(bodyBytes(body)).digest('base64')
 }

@@ -15,6 +15,16 @@ export interface HeaderStyle {
 
 const UNSAFE_IN_QUOTES = /["\\\r\n]/
 
+const BASE64_SPECIALS = /[+/=]/g
+const BASE64_ESCAPES: Readonly<Record<string, string>> = { '+': '%2B', '/': '%2F', '=': '%3D' }
+const BASE64_TEXT = /^[A-Za-z0-9+/=]*$/
+
+// A base64 signature needs only `+`, `/` and `=` escaped (the same result as percentEncode, without a
+// full encodeURIComponent pass over ~344 characters on every request).
+function encodeSignature(value: string): string {
+  return BASE64_TEXT.test(value) ? value.replace(BASE64_SPECIALS, (c) => BASE64_ESCAPES[c] as string) : percentEncode(value)
+}
+
 /**
  * Build an `Authorization: OAuth ...` header from oauth_* pairs in the order given, with an optional
  * `realm` first (RFC 5849 §3.5.1; `realm` is not signed).
@@ -41,7 +51,12 @@ export function buildAuthorizationHeader(
     first = false
   }
   for (const [name, value] of params) {
-    const wire = style.encode === 'all' || name === 'oauth_signature' ? percentEncode(value) : value
+    const wire =
+      name === 'oauth_signature'
+        ? encodeSignature(value)
+        : style.encode === 'all'
+          ? percentEncode(value)
+          : value
     if (UNSAFE_IN_QUOTES.test(wire)) {
       // A raw value with a quote would break the header grammar and let one parameter smuggle another.
       throw new ApisignError('ERR_INVALID_INPUT', `${name} must not contain a quote, backslash or line break`)
