@@ -97,3 +97,17 @@ export function readSecret(
   }
   return undefined
 }
+
+/**
+ * Key-file permission handling for CLI commands: refuse group/world-readable private key files (the
+ * library default) unless `--insecure-key-permissions` was given, in which case warn on stderr.
+ */
+export function keyPermissionPolicy(
+  io: CliIo,
+  insecure: boolean,
+): { filePermissions: 'refuse' | 'warn'; onWarning: (message: string) => void } {
+  return {
+    filePermissions: insecure ? 'warn' : 'refuse',
+    onWarning: (message) => io.stderr(`warning: ${message}\n`),
+  }
+}

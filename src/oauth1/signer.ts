@@ -1,4 +1,5 @@
-import { type KeyObject, createHash, createPrivateKey } from 'node:crypto'
+import { KeyObject, createHash } from 'node:crypto'
+import { type KeySource, loadSigningKey } from '../keys/index.js'
 import { ApisignError, describeType } from '../errors.js'
 import { type RequestBody, bodyBytes, computeBodyHash } from './body-hash.js'
 import { type DialectEntry, type OAuth1Dialect, resolveDialect } from './dialects.js'
@@ -17,11 +18,11 @@ import type { Parameter } from './parameters.js'
 import { assertWellFormed } from './percent-encode.js'
 
 /**
- * A signing key as {@link signRequest} takes it: a `KeyObject` (fastest: nothing to parse), or a PEM
- * string. Key files, DER and PKCS#12 are loaded with `loadSigningKey` from `apisign/keys`, which returns a
- * `KeyObject`.
+ * A signing key as {@link signRequest} takes it: anything `loadSigningKey` from `apisign/keys` takes (a
+ * `KeyObject`, PEM text, a file path, DER/PKCS#12 bytes, `{ p12, alias, password }`). It is loaded once per
+ * signer (and cached across `signRequest` calls); a `KeyObject` is used as is.
  */
-export type SigningKeyInput = KeyObject | string
+export type SigningKeyInput = KeySource
 
 /** Options that stay the same for every request of one consumer: see {@link createOAuth1Signer}. */
 export interface OAuth1SignerOptions {
@@ -124,30 +125,32 @@ export function normalizeMethod(method: string): string {
 
 const FORM = /^\s*application\/x-www-form-urlencoded\s*(?:;|$)/i
 
-// PEM strings are parsed once and cached, keyed by a digest of the text (never by the secret itself, cf.
-// smithy's signing-key cache): re-parsing a PEM on every call is what makes the README usage of the
-// reference ~3x slower (reference/oauth1.md §7).
-const pemCache = new Map<string, KeyObject>()
-const PEM_CACHE_LIMIT = 32
+// Key sources are loaded once and cached: re-parsing a PEM on every call is what makes the README usage of
+// the reference ~3x slower (reference/oauth1.md §7). Strings (PEM text or a path) are keyed by a digest,
+// never by the text itself (cf. smithy's signing-key cache); objects ({ p12, ... }) by identity.
+const stringKeyCache = new Map<string, KeyObject>()
+const objectKeyCache = new WeakMap<object, KeyObject>()
+const STRING_CACHE_LIMIT = 32
 
 function resolveKey(key: SigningKeyInput | undefined): KeyObject | undefined {
-  if (key === undefined) return undefined
-  if (typeof key !== 'string') return key
-  const id = createHash('sha256').update(key).digest('base64')
-  const cached = pemCache.get(id)
-  if (cached) return cached
-  if (!key.includes('-----BEGIN')) {
-    throw new TypeError('key string must be PEM text; load key files with loadSigningKey from apisign/keys')
+  if (key === undefined || key instanceof KeyObject) return key
+  if (typeof key === 'string') {
+    const id = createHash('sha256').update(key).digest('base64')
+    const cached = stringKeyCache.get(id)
+    if (cached) return cached
+    const loaded = loadSigningKey(key)
+    if (stringKeyCache.size >= STRING_CACHE_LIMIT) stringKeyCache.delete(stringKeyCache.keys().next().value as string)
+    stringKeyCache.set(id, loaded)
+    return loaded
   }
-  let parsed: KeyObject
-  try {
-    parsed = createPrivateKey(key)
-  } catch (cause) {
-    throw new ApisignError('ERR_KEY_INVALID', 'key is not a readable PEM private key', { cause })
+  if (key !== null && typeof key === 'object' && !(key instanceof Uint8Array)) {
+    const cached = objectKeyCache.get(key)
+    if (cached) return cached
+    const loaded = loadSigningKey(key)
+    objectKeyCache.set(key, loaded)
+    return loaded
   }
-  if (pemCache.size >= PEM_CACHE_LIMIT) pemCache.delete(pemCache.keys().next().value as string)
-  pemCache.set(id, parsed)
-  return parsed
+  return loadSigningKey(key)
 }
 
 function checkText(value: unknown, what: string): string {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { chmodSync, copyFileSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -28,7 +28,13 @@ interface Vector {
 const vectors = readSharedJson<{ vectors: Vector[] }>('vectors/oauth1-vectors.json').vectors
 const dir = mkdtempSync(join(tmpdir(), 'apisign-cli-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
-const KEY = sharedPath('keys/oauth1/private-key.pem')
+// A key file as it should be on disk: mode 0600 (the shared test keys are 0444, which the CLI refuses).
+const KEY = join(dir, 'private-key.pem')
+copyFileSync(sharedPath('keys/oauth1/private-key.pem'), KEY)
+chmodSync(KEY, 0o600)
+const P12 = join(dir, 'keystore.p12')
+copyFileSync(sharedPath('keys/oauth1/keystore.p12'), P12)
+chmodSync(P12, 0o600)
 
 async function run(argv: string[]) {
   const out: string[] = []
@@ -94,6 +100,29 @@ describe('apisign oauth1 sign: every vector through the CLI', () => {
     const v = vectors.find((x) => x.id === 'get-simple-query') as Vector
     const stdout = execFileSync(process.execPath, [join(REPO_ROOT, 'dist/cli/main.js'), ...argsFor(v, 'compat')], { encoding: 'utf8' })
     expect((JSON.parse(stdout) as { authorizationHeader: string }).authorizationHeader).toBe(v.expected.authorizationHeader)
+  })
+
+  it('signs with a PKCS#12 keystore, alias and a password from the environment', async () => {
+    const v = vectors.find((x) => x.id === 'get-simple-query') as Vector
+    const args = argsFor(v, 'compat').map((a) => (a === KEY ? P12 : a))
+    const out: string[] = []
+    const code = await runCli([...args, '--key-alias', 'keyalias', '--key-password-env', 'P12_PASSWORD'], {
+      stdout: (s) => void out.push(s),
+      stderr: () => undefined,
+      env: { P12_PASSWORD: 'keystorepassword' },
+    })
+    expect(code).toBe(0)
+    expect((JSON.parse(out.join('')) as { signature: string }).signature).toBe(v.expected.signature)
+  })
+
+  it('refuses a world-readable key file unless told, then warns on stderr', async () => {
+    const shared = sharedPath('keys/oauth1/private-key.pem') // mode 0444
+    const base = ['oauth1', 'sign', '--method', 'GET', '--url', 'https://a.example.com/', '--consumer-key', 'ck', '--key', shared, '--json']
+    const refused = await run(base)
+    expect((JSON.parse(refused.stderr) as { error: { code: string } }).error.code).toBe('ERR_KEY_FILE_PERMISSIONS')
+    const warned = await run([...base, '--insecure-key-permissions'])
+    expect(warned.code).toBe(0)
+    expect(warned.stderr).toContain('chmod 600')
   })
 
   it('prints help for oauth1 sign', async () => {

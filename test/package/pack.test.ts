@@ -48,7 +48,7 @@ describe('the packed package', () => {
     const out = execFileSync(
       join(app, 'node_modules/.bin/apisign'),
       ['oauth1', 'sign', '--method', 'GET', '--url', 'https://api.example.com/v1/items?x=1', '--consumer-key', 'ck',
-        '--key', sharedPath('keys/oauth1/private-key.pem'), '--nonce', 'n', '--timestamp', '1', '--json'],
+        '--key', sharedPath('keys/oauth1/private-key.pem'), '--insecure-key-permissions', '--nonce', 'n', '--timestamp', '1', '--json'],
       { cwd: app, encoding: 'utf8' },
     )
     expect((JSON.parse(out) as { signatureBaseString: string }).signatureBaseString).toBe(

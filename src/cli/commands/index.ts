@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import type { CliIo } from '../io.js'
+import { registerKeys } from './keys.js'
 import { registerOAuth1 } from './oauth1.js'
 
 /** A CLI command registers itself on the root program. One file per command group. */
@@ -8,4 +9,5 @@ export type RegisterCommand = (program: Command, io: CliIo) => void
 /** Every command group of `apisign`, in help order. */
 export const COMMANDS: readonly RegisterCommand[] = [
   registerOAuth1,
+  registerKeys,
 ]

@@ -1,8 +1,8 @@
-import { createPrivateKey } from 'node:crypto'
 import type { Command } from 'commander'
 import { ApisignError } from '../../errors.js'
+import { loadSigningKey } from '../../keys/index.js'
 import { type OAuth1Dialect, type SignatureMethodName, createOAuth1Signer } from '../../oauth1/index.js'
-import { type CliIo, printResult, readInputFile, readSecret } from '../io.js'
+import { type CliIo, keyPermissionPolicy, printResult, readInputFile, readSecret } from '../io.js'
 
 interface SignFlags {
   method: string
@@ -21,21 +21,13 @@ interface SignFlags {
   tokenSecretFile?: string
   tokenSecretEnv?: string
   realm?: string
+  insecureKeyPermissions?: boolean
   bodyHash?: boolean
   signatureMethod: string
   dialect: string
   nonce?: string
   timestamp?: string
   json?: boolean
-}
-
-function loadKey(path: string, password: string | undefined) {
-  const bytes = readInputFile(path, '--key')
-  try {
-    return password === undefined ? createPrivateKey(bytes) : createPrivateKey({ key: bytes, passphrase: password })
-  } catch (cause) {
-    throw new ApisignError('ERR_KEY_INVALID', `--key ${path} is not a readable private key`, { cause })
-  }
 }
 
 /** `apisign oauth1 sign`: sign one request and print every stage (PRODUCT.md CLI contract). */
@@ -54,6 +46,7 @@ export function registerOAuth1(program: Command, io: CliIo): void {
     .option('--key-alias <alias>', 'PKCS#12 alias')
     .option('--key-password-file <file>', 'file holding the key or keystore password')
     .option('--key-password-env <var>', 'environment variable holding the key or keystore password')
+    .option('--insecure-key-permissions', 'only warn (on stderr) about a key file readable by group or others')
     .option('--consumer-secret-file <file>', 'rfc5849 HMAC/PLAINTEXT: file holding the consumer secret')
     .option('--consumer-secret-env <var>', 'rfc5849 HMAC/PLAINTEXT: environment variable holding the consumer secret')
     .option('--token <token>', 'rfc5849: oauth_token')
@@ -81,7 +74,15 @@ export function registerOAuth1(program: Command, io: CliIo): void {
         consumerKey: flags.consumerKey,
         dialect: flags.dialect as OAuth1Dialect,
         signatureMethod: flags.signatureMethod as SignatureMethodName,
-        ...(flags.key === undefined ? {} : { key: loadKey(flags.key, password) }),
+        ...(flags.key === undefined
+          ? {}
+          : {
+              key: loadSigningKey(flags.key, {
+                ...(password === undefined ? {} : { password }),
+                ...(flags.keyAlias === undefined ? {} : { alias: flags.keyAlias }),
+                ...keyPermissionPolicy(io, flags.insecureKeyPermissions === true),
+              }),
+            }),
         ...(consumerSecret === undefined ? {} : { consumerSecret }),
         ...(tokenSecret === undefined ? {} : { tokenSecret }),
         ...(flags.token === undefined ? {} : { token: flags.token }),
