@@ -8,7 +8,13 @@ import {
 } from './compat.js'
 import type { HeaderStyle } from './header.js'
 import type { SignatureMethodName } from './methods.js'
-import { type Parameter, collectQueryParameters, decodeFormParameters, normalizeParameters } from './parameters.js'
+import {
+  type Parameter,
+  collectQueryParameters,
+  decodeFormParameters,
+  normalizeParameters,
+  sortParameters,
+} from './parameters.js'
 import { baseStringUri, toWireUrl } from './url.js'
 
 /** The three OAuth 1.0a dialects (PRODUCT.md "The OAuth 1.0a dialects"). */
@@ -22,6 +28,12 @@ export interface CanonicalRequest {
   readonly baseUri: string
   /** Builds the parameter string once the oauth_* parameters are known. */
   readonly parameterString: (oauthParams: readonly Parameter[]) => string
+  /**
+   * For dialects whose base string is `encode(parameterString)` with no quirks: the sorted raw pairs, so
+   * that a signer can encode pair by pair (`encode(a=b&c=d)` is `encode(a)%3Dencode(b)%26...`) and reuse
+   * the encoding of pairs that never change (consumer key, method, version).
+   */
+  readonly sortedParameters?: (oauthParams: readonly Parameter[]) => Parameter[]
 }
 
 /**
@@ -55,6 +67,7 @@ export const DIALECTS: Readonly<Record<OAuth1Dialect, DialectEntry>> = Object.fr
         baseUri: baseStringUri(wire),
         // G1: oauth values raw in the parameter string, encoded once with the rest in the base string.
         parameterString: (oauth) => normalizeParameters(query.concat(oauth), { encode: false }),
+        sortedParameters: (oauth) => sortParameters(query.concat(oauth)),
       }
     },
     baseString: signatureBaseString,

@@ -61,14 +61,25 @@ export function normalizeParameters(
   pairs: readonly Parameter[],
   options: { readonly encode: boolean },
 ): string {
-  const list: Parameter[] = options.encode
-    ? pairs.map(([name, value]) => [percentEncode(name), percentEncode(value)] as const)
-    : pairs.slice()
-  list.sort((x, y) => compareCodeUnits(x[0], y[0]) || compareCodeUnits(x[1], y[1]))
+  const list = sortParameters(
+    options.encode ? pairs.map(([name, value]) => [percentEncode(name), percentEncode(value)] as const) : pairs,
+  )
   let out = ''
   for (let i = 0; i < list.length; i++) {
     const pair = list[i] as Parameter
     out += i === 0 ? `${pair[0]}=${pair[1]}` : `&${pair[0]}=${pair[1]}`
   }
   return out
+}
+
+/**
+ * A sorted copy of `pairs`: by name, then by value, in code-unit order (RFC 5849 §3.4.1.3.2).
+ *
+ * @example
+ * ```ts
+ * sortParameters([['b', '1'], ['a', '2'], ['a', '1']]) // [['a','1'], ['a','2'], ['b','1']]
+ * ```
+ */
+export function sortParameters(pairs: readonly Parameter[]): Parameter[] {
+  return pairs.slice().sort((x, y) => compareCodeUnits(x[0], y[0]) || compareCodeUnits(x[1], y[1]))
 }

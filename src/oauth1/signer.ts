@@ -15,7 +15,7 @@ import {
 } from './methods.js'
 import { type RandomFill, generateNonce } from './nonce.js'
 import type { Parameter } from './parameters.js'
-import { assertWellFormed } from './percent-encode.js'
+import { assertWellFormed, percentEncode } from './percent-encode.js'
 
 /**
  * A signing key as {@link signRequest} takes it: anything `loadSigningKey` from `apisign/keys` takes (a
@@ -231,6 +231,21 @@ export function createOAuth1Signer(options: OAuth1SignerOptions): OAuth1Signer {
   const randomFill = options.randomFill
   const realm = options.realm
 
+  // Pairs that are the same on every request (consumer key, method, version) are encoded once. The cache
+  // is keyed by name and checked against the value, so a query parameter of the same name (a query
+  // `oauth_version=2`) is never given the cached encoding of another value.
+  const constantPairs = new Map<string, readonly [value: string, encoded: string]>()
+  const encodePair = (pair: Parameter): string => {
+    const [name, value] = pair
+    const hit = constantPairs.get(name)
+    if (hit !== undefined && hit[0] === value) return hit[1]
+    const encoded = `${percentEncode(name)}%3D${percentEncode(value)}`
+    if (name === 'oauth_consumer_key' || name === 'oauth_signature_method' || name === 'oauth_version') {
+      if (value === consumerKey || value === method.name || value === '1.0') constantPairs.set(name, [value, encoded])
+    }
+    return encoded
+  }
+
   function prepare(request: OAuth1Request): Prepared {
     if (request === null || typeof request !== 'object') {
       throw new TypeError(`request must be an object. Received ${describeType(request)}`)
@@ -264,8 +279,23 @@ export function createOAuth1Signer(options: OAuth1SignerOptions): OAuth1Signer {
             ['oauth_timestamp', timestamp],
             ['oauth_version', '1.0'],
           ]
-    const parameterString = canonical.parameterString(oauth)
-    const baseString = dialect.baseString(httpMethod, canonical.baseUri, parameterString)
+    let parameterString: string
+    let baseString: string
+    if (canonical.sortedParameters !== undefined) {
+      const sorted = canonical.sortedParameters(oauth)
+      let raw = ''
+      let encoded = ''
+      for (let i = 0; i < sorted.length; i++) {
+        const pair = sorted[i] as Parameter
+        raw += i === 0 ? `${pair[0]}=${pair[1]}` : `&${pair[0]}=${pair[1]}`
+        encoded += i === 0 ? encodePair(pair) : `%26${encodePair(pair)}`
+      }
+      parameterString = raw
+      baseString = `${httpMethod}&${percentEncode(canonical.baseUri)}&${encoded}`
+    } else {
+      parameterString = canonical.parameterString(oauth)
+      baseString = dialect.baseString(httpMethod, canonical.baseUri, parameterString)
+    }
     return {
       baseString,
       finish(signature) {
