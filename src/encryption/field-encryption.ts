@@ -1,0 +1,270 @@
+import { randomBytes as cryptoRandomBytes } from 'node:crypto'
+import { ApisignError, describeType } from '../errors.js'
+import {
+  type CompiledEndpoint,
+  type CompiledMapping,
+  type EncryptionOptions,
+  type MastercardEncryptionConfig,
+  type ResolvedEncryptionConfig,
+  resolveEncryptionConfig,
+} from './config.js'
+import { compactDecrypt, compactEncrypt } from './jwe.js'
+import { legacyDecrypt, legacyEncrypt, parseLegacyDigest } from './legacy.js'
+import { deleteAt, expandPath, getAt, isPlainObject, setAt } from './paths.js'
+
+/** A message to encrypt or decrypt: the request/response URL, its JSON body and headers. */
+export interface EncryptionMessage {
+  /** The endpoint: a path or a full URL (the query is ignored when matching `paths[].path`). */
+  readonly url: string
+  /** The parsed JSON body. */
+  readonly body: unknown
+  /** HTTP headers (the legacy header mode reads and writes its parameters here). */
+  readonly headers?: Readonly<Record<string, string | undefined>>
+}
+
+/** The result: a new body and a new headers object. The inputs are never modified. */
+export interface EncryptionResult {
+  readonly body: unknown
+  readonly headers: Record<string, string | undefined>
+}
+
+/** Field-level encryption bound to one config: see {@link createEncryption}. */
+export interface FieldEncryption {
+  /** Encrypt the configured fields of a request body. A body whose endpoint has no mapping is returned as is. */
+  encrypt(message: EncryptionMessage): EncryptionResult
+  /** Decrypt the configured fields of a response body; fields that are absent are left alone. */
+  decrypt(message: EncryptionMessage): EncryptionResult
+  /** Does any `paths[].path` match this URL (for encryption, for decryption)? */
+  matches(url: string): { encrypt: boolean; decrypt: boolean }
+  /** The `kid` (fingerprint) sent with encrypted values; never secret. */
+  readonly kid: string | undefined
+  /** `jwe` or `legacy`. */
+  readonly scheme: 'jwe' | 'legacy'
+}
+
+const pathOf = (url: string): string => {
+  const q = url.indexOf('?')
+  return q === -1 ? url : url.slice(0, q)
+}
+
+function endpointFor(config: ResolvedEncryptionConfig, url: string): CompiledEndpoint | undefined {
+  const path = pathOf(url)
+  return config.endpoints.find((e) => e.pattern.test(path))
+}
+
+function lowerCaseHeaders(headers: Readonly<Record<string, string | undefined>> | undefined) {
+  const map = new Map<string, string>()
+  for (const [k, v] of Object.entries(headers ?? {})) if (typeof v === 'string') map.set(k.toLowerCase(), v)
+  return map
+}
+
+/**
+ * Parse decrypted bytes as they were meant: strict UTF-8 (the reference returns mojibake for non-ASCII
+ * legacy payloads), then JSON. Text that is not JSON comes back as the string itself (the reference
+ * encrypts non-JSON strings raw), except where the mapping targets the whole body, which must be JSON.
+ */
+function parsePlaintext(bytes: Buffer, toRoot: boolean, code: 'ERR_JWE_DECRYPTION_FAILED' | 'ERR_LEGACY_DECRYPTION_FAILED'): unknown {
+  let text: string
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+  } catch {
+    throw new ApisignError(code, 'decrypted payload is not valid UTF-8 (tampered or wrong key)')
+  }
+  try {
+    return JSON.parse(text)
+  } catch {
+    if (toRoot) throw new ApisignError(code, 'decrypted payload for the whole body is not JSON (tampered or wrong key)')
+    return text
+  }
+}
+
+/**
+ * Field-level payload encryption for one partner: JWE (RSA-OAEP-256 + A256GCM) or the legacy Mastercard
+ * scheme, configured per endpoint with a `mastercard-client-encryption` config object taken as it is.
+ * Paths support array indexes and `[*]`. Every JSON value is encrypted, falsy ones included, as its JSON
+ * text, so it decrypts to the same type (`"123"` stays a string, long digit strings keep every digit).
+ * The config is validated and its keys are loaded once, here.
+ *
+ * @example
+ * ```ts
+ * import { createEncryption } from 'apisign/encryption'
+ * const enc = createEncryption({
+ *   mode: 'JWE', encryptedValueFieldName: 'encryptedData',
+ *   paths: [{ path: '/payments$', toEncrypt: [{ element: 'card', obj: 'encryptedCard' }],
+ *             toDecrypt: [{ element: 'encryptedCard', obj: 'card' }] }],
+ *   encryptionCertificate: './partner-encryption.crt', privateKey: './decryption-key.pem',
+ * })
+ * const { body } = enc.encrypt({ url: '/v1/payments', body: { card: { pan: '5123...' }, amount: 10 } })
+ * ```
+ */
+export function createEncryption(
+  config: MastercardEncryptionConfig | Record<string, unknown>,
+  options: EncryptionOptions = {},
+): FieldEncryption {
+  const resolved = resolveEncryptionConfig(config, options)
+  const random = options.randomBytes ?? cryptoRandomBytes
+  const field = resolved.field
+
+  function encryptValue(value: unknown, headersOut: Record<string, string | undefined>): unknown {
+    const plaintext = Buffer.from(JSON.stringify(value), 'utf8')
+    if (resolved.scheme === 'jwe') {
+      return compactEncrypt(plaintext, resolved.encryptionKey as never, {
+        ...(resolved.kid === undefined ? {} : { kid: resolved.kid }),
+        ...(options.ivLength === undefined ? {} : { ivLength: options.ivLength }),
+        randomBytes: random,
+      })
+    }
+    const legacy = resolved.legacy as NonNullable<ResolvedEncryptionConfig['legacy']>
+    const parts = legacyEncrypt(plaintext, resolved.encryptionKey as never, legacy.digest, legacy.encoding, random)
+    const params: Record<string, string> = { [legacy.ivName]: parts.iv, [legacy.keyName]: parts.encryptedKey }
+    if (legacy.fingerprintName !== undefined && resolved.kid !== undefined) params[legacy.fingerprintName] = resolved.kid
+    if (legacy.digestName !== undefined) params[legacy.digestName] = parts.oaepHashingAlgorithm
+    if (legacy.place === 'header') {
+      Object.assign(headersOut, params)
+      return { [field]: parts.encryptedValue }
+    }
+    return { [field]: parts.encryptedValue, ...params }
+  }
+
+  function place(body: unknown, mapping: CompiledMapping, encrypted: unknown): unknown {
+    // JWE "first-level field" form: obj names the encrypted-value field itself (reference §2.1).
+    const wrapped = resolved.scheme === 'jwe' ? (mapping.objText === field ? encrypted : { [field]: encrypted }) : encrypted
+    if (mapping.obj.length === 0) return isPlainObject(body) && isPlainObject(wrapped) ? { ...body, ...wrapped } : wrapped
+    const path = mapping.obj as Array<string | number>
+    const existing = getAt(body, path)
+    if (isPlainObject(existing) && isPlainObject(wrapped)) setAt(body as never, path, { ...existing, ...wrapped })
+    else setAt(body as never, path, wrapped)
+    return body
+  }
+
+  function encrypt(message: EncryptionMessage): EncryptionResult {
+    checkMessage(message)
+    const headers: Record<string, string | undefined> = { ...message.headers }
+    const endpoint = endpointFor(resolved, message.url)
+    if (endpoint === undefined || endpoint.toEncrypt.length === 0) return { body: message.body, headers }
+    checkBody(message.body)
+    let body: unknown = structuredClone(message.body)
+    for (const mapping of endpoint.toEncrypt) {
+      if (mapping.element.length === 0) {
+        // The whole body becomes the plaintext; the result is a fresh body holding only the encrypted value.
+        body = place({}, mapping, encryptValue(body, headers))
+        continue
+      }
+      // `items[*].card -> items[*].encryptedCard`: each match is encrypted into its own position.
+      for (const path of expandPath(body, mapping.element)) encryptAt(body, path, mapping, headers)
+    }
+    return { body, headers }
+  }
+
+  function encryptAt(body: unknown, path: Array<string | number>, mapping: CompiledMapping, headers: Record<string, string | undefined>) {
+    const value = getAt(body, path)
+    const encrypted = encryptValue(value, headers)
+    const objPath = concretise(mapping.obj, path)
+    // MDES in-place form (`x.encryptedData -> x`): the element sits inside obj and is replaced by the result.
+    const inPlace = objPath.length + 1 === path.length && objPath.every((s, i) => s === path[i]) && path[path.length - 1] === field
+    if (!inPlace) deleteAt(body as never, path)
+    place(body, { ...mapping, obj: objPath }, encrypted)
+  }
+
+  function decrypt(message: EncryptionMessage): EncryptionResult {
+    checkMessage(message)
+    const headers: Record<string, string | undefined> = { ...message.headers }
+    const endpoint = endpointFor(resolved, message.url)
+    if (endpoint === undefined || endpoint.toDecrypt.length === 0) return { body: message.body, headers }
+    if (resolved.decryptionKey === undefined) {
+      throw new ApisignError('ERR_ENCRYPTION_CONFIG', 'encryption config: privateKey or keyStore is required to decrypt')
+    }
+    let body: unknown = message.body
+    let cloned = false
+    const lower = lowerCaseHeaders(message.headers)
+    for (const mapping of endpoint.toDecrypt) {
+      for (const path of expandPath(body, mapping.element)) {
+        const node = getAt(body, path)
+        const value = decryptNode(node, lower, mapping.obj.length === 0)
+        if (value === NOT_ENCRYPTED) continue
+        if (!cloned) {
+          body = structuredClone(body)
+          cloned = true
+        }
+        const objPath = concretise(mapping.obj, path)
+        if (path.length === 0) {
+          body = objPath.length === 0 ? value : setFresh(objPath, value)
+          continue
+        }
+        deleteAt(body as never, path)
+        if (objPath.length === 0) {
+          body = isPlainObject(body) && isPlainObject(value) ? { ...body, ...value } : value
+        } else {
+          const existing = getAt(body, objPath)
+          setAt(body as never, objPath, isPlainObject(existing) && isPlainObject(value) ? { ...existing, ...value } : value)
+        }
+      }
+    }
+    if (resolved.legacy?.place === 'header' && cloned) {
+      for (const name of [resolved.legacy.ivName, resolved.legacy.keyName, resolved.legacy.digestName, resolved.legacy.fingerprintName]) {
+        if (name !== undefined) for (const k of Object.keys(headers)) if (k.toLowerCase() === name.toLowerCase()) delete headers[k]
+      }
+    }
+    return { body, headers }
+  }
+
+  function decryptNode(node: unknown, headers: Map<string, string>, toRoot: boolean): unknown {
+    const key = resolved.decryptionKey as NonNullable<typeof resolved.decryptionKey>
+    if (resolved.scheme === 'jwe') {
+      // Decide by type, not by name (client-encryption-nodejs #65): the node is the token or holds it.
+      const token = typeof node === 'string' ? node : isPlainObject(node) && typeof node[field] === 'string' ? node[field] : undefined
+      if (token === undefined) return NOT_ENCRYPTED
+      const { plaintext } = compactDecrypt(token, key, {
+        ...(options.maxTokenLength === undefined ? {} : { maxTokenLength: options.maxTokenLength }),
+        ...(options.allowRsaOaepSha1 === undefined ? {} : { allowRsaOaepSha1: options.allowRsaOaepSha1 }),
+      })
+      return parsePlaintext(plaintext, toRoot, 'ERR_JWE_DECRYPTION_FAILED')
+    }
+    const legacy = resolved.legacy as NonNullable<ResolvedEncryptionConfig['legacy']>
+    if (!isPlainObject(node) || node[field] === undefined) return NOT_ENCRYPTED
+    const read = (name: string | undefined): unknown =>
+      name === undefined ? undefined : legacy.place === 'header' ? headers.get(name.toLowerCase()) : node[name]
+    const digestText = read(legacy.digestName)
+    // A payload without its digest field is decrypted with the configured digest, as Java does (the
+    // reference crashes); a digest we do not support is an error.
+    const digest = digestText === undefined ? legacy.digest : parseLegacyDigest(digestText)
+    if (digest === undefined) throw new ApisignError('ERR_LEGACY_DECRYPTION_FAILED', 'unsupported OAEP digest in the encrypted payload')
+    const bytes = legacyDecrypt({ encryptedValue: node[field], iv: read(legacy.ivName), encryptedKey: read(legacy.keyName) }, key, digest, legacy.encoding)
+    return parsePlaintext(bytes, toRoot, 'ERR_LEGACY_DECRYPTION_FAILED')
+  }
+
+  return Object.freeze({
+    encrypt,
+    decrypt,
+    kid: resolved.kid,
+    scheme: resolved.scheme,
+    matches(url: string) {
+      const e = endpointFor(resolved, url)
+      return { encrypt: (e?.toEncrypt.length ?? 0) > 0, decrypt: (e?.toDecrypt.length ?? 0) > 0 }
+    },
+  })
+}
+
+const NOT_ENCRYPTED = Symbol('not encrypted')
+
+/** Replace `[*]` in an obj path by the indexes the element matched at the same positions. */
+function concretise(obj: readonly (string | number | symbol)[], elementPath: readonly (string | number)[]): Array<string | number> {
+  return obj.map((s, i) => (typeof s === 'symbol' ? (elementPath[i] as string | number) : s))
+}
+
+function setFresh(path: Array<string | number>, value: unknown): unknown {
+  const root: Record<string, unknown> = {}
+  setAt(root, path, value)
+  return root
+}
+
+function checkMessage(message: EncryptionMessage): void {
+  if (message === null || typeof message !== 'object') throw new TypeError(`message must be { url, body, headers? }. Received ${describeType(message)}`)
+  if (typeof message.url !== 'string') throw new TypeError('message.url must be a string')
+}
+
+function checkBody(body: unknown): void {
+  if (body === null || typeof body !== 'object') {
+    throw new ApisignError('ERR_INVALID_INPUT', `body to encrypt must be a JSON object or array (got ${describeType(body)}); parse JSON text first`)
+  }
+}
