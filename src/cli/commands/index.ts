@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import type { CliIo } from '../io.js'
+import { registerEncryption } from './encryption.js'
 import { registerKeys } from './keys.js'
 import { registerOAuth1 } from './oauth1.js'
 
@@ -10,4 +11,5 @@ export type RegisterCommand = (program: Command, io: CliIo) => void
 export const COMMANDS: readonly RegisterCommand[] = [
   registerOAuth1,
   registerKeys,
+  registerEncryption,
 ]
