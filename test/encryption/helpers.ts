@@ -21,3 +21,14 @@ export function sortKeys(value: unknown): unknown {
   }
   return value
 }
+
+/** The config with toDecrypt replaced by the inverse of toEncrypt, so every encrypted field comes back. */
+export function inverseConfig(config: Record<string, unknown>): Record<string, unknown> {
+  const paths = (config['paths'] as Array<{ path: string; toEncrypt: Array<{ element: string; obj: string }> }>).map((p) => ({
+    path: p.path,
+    toEncrypt: p.toEncrypt,
+    toDecrypt: p.toEncrypt.map((m) => ({ element: m.obj, obj: m.element })),
+  }))
+  return { ...config, paths }
+}
+

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { isApisignError } from '../../src/errors.js'
 import { compactDecrypt, createEncryption } from '../../src/encryption/index.js'
 import { readShared, readSharedJson } from '../helpers/shared.js'
-import { resolveKeys, sortKeys } from './helpers.js'
+import { inverseConfig, resolveKeys, sortKeys } from './helpers.js'
 
 interface Vector {
   id: string
@@ -53,16 +53,6 @@ function expectedFromReference(v: Vector): unknown {
     node[keys[keys.length - 1] as string] = carried
   }
   return plain
-}
-
-/** The config with toDecrypt replaced by the inverse of toEncrypt, so every encrypted field comes back. */
-function inverseConfig(config: Record<string, unknown>): Record<string, unknown> {
-  const paths = (config['paths'] as Array<{ path: string; toEncrypt: Array<{ element: string; obj: string }> }>).map((p) => ({
-    path: p.path,
-    toEncrypt: p.toEncrypt,
-    toDecrypt: p.toEncrypt.map((m) => ({ element: m.obj, obj: m.element })),
-  }))
-  return { ...config, paths }
 }
 
 const shape = (v: unknown): unknown =>
