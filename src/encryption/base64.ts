@@ -29,5 +29,7 @@ export function decodeSegment(text: string, label: string): Buffer {
   if (!LENIENT.test(text) || text.length % 4 === 1) {
     throw new ApisignError('ERR_JWE_INVALID', `JWE ${label} is not base64url`)
   }
-  return Buffer.from(text.replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_'), 'base64url')
+  // Node's base64url decoder also reads the `+/` alphabet and ignores padding; the pattern above has
+  // already refused every other character, so nothing is skipped silently.
+  return Buffer.from(text, 'base64url')
 }

@@ -53,6 +53,57 @@ export interface MastercardEncryptionConfig {
   readonly publicKeyFingerprintHeaderName?: string
 }
 
+/**
+ * apisign's own typed config, for new integrations: JWE by default, one entry per endpoint, mappings as
+ * `{ from, to }` pairs. It is translated into the `mastercard-client-encryption` form, so both behave
+ * identically.
+ *
+ * @example
+ * ```ts
+ * const config: ApisignEncryptionConfig = {
+ *   encryptionCertificate: './partner-encryption.crt', decryptionKey: './decryption-key.pem',
+ *   endpoints: [{ path: '/payments$', encrypt: [{ from: 'card', to: 'encryptedCard' }], decrypt: [{ from: 'encryptedCard', to: 'card' }] }],
+ * }
+ * ```
+ */
+export interface ApisignEncryptionConfig {
+  /** Only JWE for the typed form; use the `mastercard-client-encryption` form for the legacy scheme. */
+  readonly scheme?: 'jwe'
+  readonly endpoints: ReadonlyArray<{
+    /** Regular expression (source or RegExp) matched against the URL path. */
+    readonly path: string | RegExp
+    readonly encrypt?: ReadonlyArray<{ readonly from: string; readonly to: string }>
+    readonly decrypt?: ReadonlyArray<{ readonly from: string; readonly to: string }>
+  }>
+  /** Field that carries the token inside an object. Default `encryptedData`. */
+  readonly encryptedValueFieldName?: string
+  /** The partner's certificate (or `encryptionKey`, a bare public key). */
+  readonly encryptionCertificate?: KeyMaterial
+  readonly encryptionKey?: KeyMaterial
+  /** Our private key for responses: PEM/DER/path/KeyObject, or a PKCS#12 `{ p12, alias, password }`. */
+  readonly decryptionKey?: KeyMaterial | { readonly p12: string | Uint8Array; readonly alias?: string; readonly password: string }
+  /** Explicit `kid`; default the SHA-256 fingerprint of the public key, hex. */
+  readonly kid?: string
+}
+
+/** Translate {@link ApisignEncryptionConfig} into the `mastercard-client-encryption` form. */
+export function fromApisignConfig(config: ApisignEncryptionConfig): Record<string, unknown> {
+  if (config.scheme !== undefined && config.scheme !== 'jwe') throw bad('scheme must be "jwe" in the typed config')
+  if (!Array.isArray(config.endpoints)) throw bad('endpoints must be an array')
+  const map = (list: ReadonlyArray<{ from: string; to: string }> | undefined) => (list ?? []).map(({ from, to }) => ({ element: from, obj: to }))
+  const key = config.decryptionKey
+  const p12 = key !== undefined && typeof key === 'object' && 'p12' in key ? key : undefined
+  return {
+    mode: 'JWE',
+    encryptedValueFieldName: config.encryptedValueFieldName ?? 'encryptedData',
+    paths: config.endpoints.map((e) => ({ path: e.path instanceof RegExp ? e.path.source : e.path, toEncrypt: map(e.encrypt), toDecrypt: map(e.decrypt) })),
+    ...(config.encryptionCertificate === undefined ? {} : { encryptionCertificate: config.encryptionCertificate }),
+    ...(config.encryptionKey === undefined ? {} : { encryptionKey: config.encryptionKey }),
+    ...(p12 !== undefined ? { keyStore: p12.p12, keyStorePassword: p12.password, ...(p12.alias === undefined ? {} : { keyStoreAlias: p12.alias }) } : key === undefined ? {} : { privateKey: key }),
+    ...(config.kid === undefined ? {} : { publicKeyFingerprint: config.kid }),
+  }
+}
+
 /** apisign options around a config. */
 export interface EncryptionOptions {
   /** Directory relative key paths are resolved against (the config file's). Default: the working directory. */
@@ -141,7 +192,7 @@ export function resolveEncryptionConfig(input: unknown, options: EncryptionOptio
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw bad(`config must be an object (got ${describeType(input)})`)
   }
-  const config = input as Record<string, unknown>
+  const config = ('endpoints' in input && !('paths' in input) ? fromApisignConfig(input as ApisignEncryptionConfig) : input) as Record<string, unknown>
   const baseDir = options.baseDir ?? process.cwd()
   const scheme = config['mode'] === undefined || config['mode'] !== 'JWE' ? 'legacy' : 'jwe'
   if (config['mode'] !== undefined && config['mode'] !== 'JWE') throw bad(`mode must be "JWE" or absent (legacy), got ${JSON.stringify(String(config['mode']))}`)

@@ -1,8 +1,9 @@
 // apisign/encryption: JWE and the legacy Mastercard field-level scheme on node:crypto. Curated exports.
 export { createEncryption } from './field-encryption.js'
 export type { EncryptionMessage, EncryptionResult, FieldEncryption } from './field-encryption.js'
-export { resolveEncryptionConfig } from './config.js'
+export { resolveEncryptionConfig, fromApisignConfig } from './config.js'
 export type {
+  ApisignEncryptionConfig,
   EncryptionOptions,
   EndpointPaths,
   FieldMapping,

@@ -98,21 +98,21 @@ export function compactEncrypt(
   } catch (cause) {
     throw new ApisignError('ERR_ENCRYPTION_FAILED', 'the encryption key cannot wrap the content key (is it an RSA public key?)', { cause })
   }
-  const data = typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : plaintext
   const aad = Buffer.from(headerSegment, 'ascii')
-  const { ciphertext, tag } = seal(entry, cek, iv, aad, data)
+  const { ciphertext, tag } = seal(entry, cek, iv, aad, plaintext)
   return `${headerSegment}.${base64url(encryptedKey)}.${base64url(iv)}.${base64url(ciphertext)}.${base64url(tag)}`
 }
 
-function seal(entry: ContentEncryptionEntry, cek: Buffer, iv: Buffer, aad: Buffer, data: Uint8Array) {
+// A string plaintext goes to the cipher as UTF-8 directly, without an intermediate Buffer copy.
+function seal(entry: ContentEncryptionEntry, cek: Buffer, iv: Buffer, aad: Buffer, data: string | Uint8Array) {
   if (entry.mode === 'gcm') {
     const cipher = createCipheriv(entry.cipher as 'aes-256-gcm', cek, iv, { authTagLength: entry.tagBytes })
     cipher.setAAD(aad)
-    const ciphertext = Buffer.concat([cipher.update(data), cipher.final()])
+    const ciphertext = Buffer.concat([typeof data === 'string' ? cipher.update(data, 'utf8') : cipher.update(data), cipher.final()])
     return { ciphertext, tag: cipher.getAuthTag() }
   }
   const cipher = createCipheriv(entry.cipher, cek.subarray(16), iv)
-  const ciphertext = Buffer.concat([cipher.update(data), cipher.final()])
+  const ciphertext = Buffer.concat([typeof data === 'string' ? cipher.update(data, 'utf8') : cipher.update(data), cipher.final()])
   return { ciphertext, tag: cbcHmacTag(cek.subarray(0, 16), aad, iv, ciphertext) }
 }
 

@@ -159,3 +159,18 @@ describe('bad input', () => {
     expect(codeOf(() => compactDecrypt(forge({ alg: 'RSA-OAEP-256', enc: 'XYZ' }), privateKey))).toBe('ERR_UNSUPPORTED_ALGORITHM')
   })
 })
+
+describe('apisign typed config', () => {
+  it('behaves like the equivalent mastercard-client-encryption config', () => {
+    const enc = createEncryption({
+      encryptionCertificate: keys.encryptionCertificate,
+      decryptionKey: { p12: Buffer.from(readShared('keys/encryption/keystore.p12.b64').toString(), 'base64'), alias: 'keyalias', password: 'keystorepassword' },
+      endpoints: [{ path: /\/payments$/, encrypt: [{ from: 'card', to: 'encryptedCard' }], decrypt: [{ from: 'encryptedCard', to: 'card' }] }],
+    })
+    const body = { card: { pan: '5123456789012345678' }, amount: 0 }
+    const e = enc.encrypt({ url: 'https://api.example.com/v1/payments?x=1', body })
+    expect(Object.keys(e.body as object).sort()).toEqual(['amount', 'encryptedCard'])
+    expect(enc.decrypt({ url: '/v1/payments', body: e.body }).body).toEqual(body)
+    expect(enc.kid).toMatch(/^[0-9a-f]{64}$/)
+  })
+})
