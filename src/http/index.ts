@@ -1,0 +1,10 @@
+// apisign/http: the signed axios client. Curated named exports.
+export { createClient } from './client.js'
+export type { AuthApplier, Authorization, ClientLimits, ClientOptions, OAuth1AuthOptions, RequestToAuthorize } from './client.js'
+export type { RetryPolicy } from './retry.js'
+export { parseRetryAfter } from './retry.js'
+export { parseErrorEnvelope, explainSignatureMismatch } from './responses.js'
+export type { PartnerErrorEntry } from './responses.js'
+export { serializeBody } from './body.js'
+export type { SerializedBody } from './body.js'
+export { redactHeaders } from './redact.js'
