@@ -1,0 +1,245 @@
+import type { KeyObject } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, isAbsolute, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { parseEnv } from 'node:util'
+import { createEncryption } from '../encryption/index.js'
+import { ApisignError, describeType } from '../errors.js'
+import type { ClientOptions, OAuth1AuthOptions } from '../http/index.js'
+import type { RetryPolicy } from '../http/retry.js'
+import { type FilePermissionPolicy, loadSigningKey } from '../keys/index.js'
+
+/** The environments a profile can target. Any other name is allowed too; these two get host checks. */
+export type Environment = 'sandbox' | 'production' | (string & {})
+
+/**
+ * One profile as written in `apisign.config.json` (or the default export of `apisign.config.mjs`):
+ *
+ * ```json
+ * { "defaultProfile": "sandbox",
+ *   "profiles": {
+ *     "sandbox": {
+ *       "environment": "sandbox",
+ *       "baseURL": "https://sandbox.api.mastercard.com",
+ *       "auth": { "scheme": "oauth1", "consumerKeyEnv": "MC_CONSUMER_KEY",
+ *                 "key": { "path": "./keys/sandbox.p12", "alias": "keyalias", "passwordEnv": "MC_P12_PASSWORD" } },
+ *       "encryption": { "configFile": "./encryption.json" },
+ *       "timeoutMs": 30000, "retry": { "retries": 2 }, "limits": { "maxBodyLength": 10485760 } } } }
+ * ```
+ *
+ * Secrets never live in this file: passwords come from `passwordEnv` (an environment variable, `.env`
+ * supported) or `passwordFile`; the consumer key may be inline or `consumerKeyEnv`. Paths are relative to
+ * the config file.
+ */
+export interface ProfileSpec {
+  readonly environment?: Environment
+  readonly baseURL: string
+  readonly auth: {
+    readonly scheme: 'oauth1'
+    readonly consumerKey?: string
+    readonly consumerKeyEnv?: string
+    readonly dialect?: OAuth1AuthOptions['dialect']
+    readonly signatureMethod?: OAuth1AuthOptions['signatureMethod']
+    readonly key: {
+      readonly path?: string
+      readonly pathEnv?: string
+      readonly alias?: string
+      readonly passwordEnv?: string
+      readonly passwordFile?: string
+    }
+  }
+  readonly encryption?: { readonly configFile: string } | Record<string, unknown>
+  readonly timeoutMs?: number
+  readonly retry?: RetryPolicy | false
+  readonly limits?: ClientOptions['limits']
+  /** Skip the sandbox/production host check (for partners whose hosts do not say which they are). */
+  readonly skipHostCheck?: boolean
+}
+
+/** The config file. */
+export interface ProfilesFile {
+  readonly defaultProfile?: string
+  readonly profiles: Readonly<Record<string, ProfileSpec>>
+}
+
+/** A loaded, validated, frozen profile: pass it to `createClient`. Holds the loaded key, never its source secret. */
+export interface Profile extends ClientOptions {
+  readonly name: string
+  readonly environment: Environment
+  readonly auth: OAuth1AuthOptions & { readonly key: KeyObject }
+  readonly timeout: number
+}
+
+/** Options of {@link loadProfile}. */
+export interface LoadProfileOptions {
+  /** Config file; default `apisign.config.json`, then `apisign.config.mjs`, in `cwd`. */
+  readonly configPath?: string
+  /** Working directory. Default `process.cwd()`. */
+  readonly cwd?: string
+  /** Environment variables. Default `process.env`, over the `.env` file of `cwd` when present. */
+  readonly env?: Readonly<Record<string, string | undefined>>
+  /** Private key file permission policy. Default `refuse`. */
+  readonly keyFilePermissions?: FilePermissionPolicy
+}
+
+const invalid = (profile: string, message: string) => new ApisignError('ERR_PROFILE_INVALID', `profile ${profile}: ${message}`)
+const SANDBOX_HOST = /(^|[.-])(sandbox|sbx|test|testing|staging|stage|uat|qa|dev)([.-]|$)/i
+const LOCAL_HOST = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/i
+
+async function readConfigFile(options: LoadProfileOptions, cwd: string): Promise<{ file: ProfilesFile; path: string }> {
+  const candidates = options.configPath !== undefined ? [resolve(cwd, options.configPath)] : [resolve(cwd, 'apisign.config.json'), resolve(cwd, 'apisign.config.mjs')]
+  const path = candidates.find((p) => existsSync(p))
+  if (path === undefined) {
+    throw new ApisignError('ERR_CONFIG_INVALID', `no apisign config found (looked for ${candidates.join(', ')})`)
+  }
+  let file: unknown
+  if (path.endsWith('.mjs') || path.endsWith('.js')) {
+    file = ((await import(pathToFileURL(path).href)) as { default?: unknown }).default
+  } else {
+    try {
+      file = JSON.parse(readFileSync(path, 'utf8'))
+    } catch {
+      throw new ApisignError('ERR_CONFIG_INVALID', `${path} is not valid JSON`)
+    }
+  }
+  if (file === null || typeof file !== 'object' || typeof (file as ProfilesFile).profiles !== 'object' || (file as ProfilesFile).profiles === null) {
+    throw new ApisignError('ERR_CONFIG_INVALID', `${path} must hold { "profiles": { "<name>": { ... } } }`)
+  }
+  return { file: file as ProfilesFile, path }
+}
+
+/** Variables from `.env` in `cwd` (never overriding ones already set), then the given environment. */
+export function environmentWithDotEnv(cwd: string, env: Readonly<Record<string, string | undefined>>): Record<string, string | undefined> {
+  const path = resolve(cwd, '.env')
+  if (!existsSync(path)) return { ...env }
+  return { ...parseEnv(readFileSync(path, 'utf8')), ...env }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value) && !ArrayBuffer.isView(value) && typeof (value as { export?: unknown }).export !== 'function') {
+    for (const v of Object.values(value)) deepFreeze(v)
+    Object.freeze(value)
+  }
+  return value
+}
+
+/**
+ * Load, validate and freeze a profile (`sandbox`, `production`, or any name) from `apisign.config.json`
+ * / `.mjs` and the environment. The name comes from the argument, else `APISIGN_PROFILE`, else the file's
+ * `defaultProfile`. The signing key is loaded once here. Each mistake is a precise error: unknown profile
+ * (`ERR_PROFILE_NOT_FOUND`), missing key file (`ERR_FILE_NOT_FOUND`), secret written in the file, a
+ * production profile on a sandbox host or the reverse, `http:` in production (`ERR_PROFILE_INVALID`).
+ *
+ * @example
+ * ```ts
+ * import { loadProfile } from 'apisign/profiles'
+ * import { createClient } from 'apisign/http'
+ * const api = createClient(await loadProfile()) // APISIGN_PROFILE=production picks production
+ * ```
+ */
+export async function loadProfile(name?: string, options: LoadProfileOptions = {}): Promise<Profile> {
+  if (name !== undefined && typeof name !== 'string') throw new TypeError(`name must be a string. Received ${describeType(name)}`)
+  const cwd = options.cwd ?? process.cwd()
+  const env = environmentWithDotEnv(cwd, options.env ?? process.env)
+  const { file, path: configPath } = await readConfigFile(options, cwd)
+  const base = dirname(configPath)
+  const chosen = name ?? env['APISIGN_PROFILE'] ?? file.defaultProfile
+  const names = Object.keys(file.profiles)
+  if (chosen === undefined) throw new ApisignError('ERR_PROFILE_NOT_FOUND', `no profile named; set APISIGN_PROFILE to one of ${names.join(', ')}`)
+  if (!Object.hasOwn(file.profiles, chosen)) {
+    throw new ApisignError('ERR_PROFILE_NOT_FOUND', `no profile ${JSON.stringify(chosen)} in ${configPath}; known: ${names.join(', ')}`)
+  }
+  const spec = file.profiles[chosen] as ProfileSpec
+  if (spec === null || typeof spec !== 'object') throw invalid(chosen, 'must be an object')
+  const environment: Environment = spec.environment ?? (/^prod/i.test(chosen) ? 'production' : /sandbox/i.test(chosen) ? 'sandbox' : chosen)
+
+  let url: URL
+  try {
+    url = new URL(spec.baseURL)
+  } catch {
+    throw invalid(chosen, 'baseURL must be an absolute URL')
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalid(chosen, 'baseURL must be http(s)')
+  if (environment === 'production' && url.protocol !== 'https:') throw invalid(chosen, 'a production baseURL must use https')
+  if (spec.skipHostCheck !== true) {
+    const host = url.hostname
+    if (environment === 'production' && (SANDBOX_HOST.test(host) || LOCAL_HOST.test(host))) {
+      throw invalid(chosen, `a production profile points at a sandbox/test host (${host})`)
+    }
+    if (environment === 'sandbox' && !SANDBOX_HOST.test(host) && !LOCAL_HOST.test(host)) {
+      throw invalid(chosen, `a sandbox profile points at what looks like a production host (${host}); set skipHostCheck if that is intended`)
+    }
+  }
+
+  const auth = spec.auth
+  if (auth === undefined || auth === null || auth.scheme !== 'oauth1') throw invalid(chosen, 'auth.scheme must be "oauth1"')
+  if ('password' in (auth.key ?? {}) || 'consumerSecret' in auth) {
+    throw invalid(chosen, 'secrets must not be written in the config file; use passwordEnv or passwordFile')
+  }
+  const consumerKey = auth.consumerKey ?? (auth.consumerKeyEnv === undefined ? undefined : env[auth.consumerKeyEnv])
+  if (consumerKey === undefined || consumerKey === '') {
+    throw invalid(chosen, auth.consumerKeyEnv === undefined ? 'auth.consumerKey or auth.consumerKeyEnv is required' : `environment variable ${auth.consumerKeyEnv} (auth.consumerKeyEnv) is not set`)
+  }
+  const keyPath = auth.key?.path ?? (auth.key?.pathEnv === undefined ? undefined : env[auth.key.pathEnv])
+  if (keyPath === undefined) throw invalid(chosen, 'auth.key.path (or pathEnv) is required')
+  const absoluteKey = isAbsolute(keyPath) ? keyPath : resolve(base, keyPath)
+  if (!existsSync(absoluteKey)) throw new ApisignError('ERR_FILE_NOT_FOUND', `profile ${chosen}: auth.key.path ${absoluteKey} does not exist`)
+  let password: string | undefined
+  if (auth.key.passwordEnv !== undefined) {
+    password = env[auth.key.passwordEnv]
+    if (password === undefined) throw invalid(chosen, `environment variable ${auth.key.passwordEnv} (auth.key.passwordEnv) is not set`)
+  } else if (auth.key.passwordFile !== undefined) {
+    const p = resolve(base, auth.key.passwordFile)
+    if (!existsSync(p)) throw new ApisignError('ERR_FILE_NOT_FOUND', `profile ${chosen}: auth.key.passwordFile ${p} does not exist`)
+    password = readFileSync(p, 'utf8').replace(/\r?\n$/, '')
+  }
+  let key: KeyObject
+  try {
+    key = loadSigningKey(absoluteKey, {
+      ...(password === undefined ? {} : { password }),
+      ...(auth.key.alias === undefined ? {} : { alias: auth.key.alias }),
+      filePermissions: options.keyFilePermissions ?? 'refuse',
+    })
+  } catch (error) {
+    if (error instanceof ApisignError) throw new ApisignError(error.code, `profile ${chosen}: ${error.message}`, { cause: error })
+    throw error
+  }
+
+  let encryption: ClientOptions['encryption']
+  if (spec.encryption !== undefined) {
+    const enc = spec.encryption as Record<string, unknown>
+    const encPath = typeof enc['configFile'] === 'string' ? resolve(base, enc['configFile']) : undefined
+    let encConfig: unknown = enc
+    if (encPath !== undefined) {
+      if (!existsSync(encPath)) throw new ApisignError('ERR_FILE_NOT_FOUND', `profile ${chosen}: encryption.configFile ${encPath} does not exist`)
+      try {
+        encConfig = JSON.parse(readFileSync(encPath, 'utf8'))
+      } catch {
+        throw invalid(chosen, `encryption.configFile ${encPath} is not valid JSON`)
+      }
+    }
+    encryption = createEncryption(encConfig as Record<string, unknown>, {
+      baseDir: encPath === undefined ? base : dirname(encPath),
+      keyFilePermissions: options.keyFilePermissions ?? 'refuse',
+    })
+  }
+  if (spec.timeoutMs !== undefined && (!Number.isInteger(spec.timeoutMs) || spec.timeoutMs <= 0)) throw invalid(chosen, 'timeoutMs must be a positive integer')
+
+  const profile: Profile = {
+    name: chosen,
+    environment,
+    baseURL: url.href.replace(/\/$/, ''),
+    auth: {
+      scheme: 'oauth1',
+      consumerKey,
+      key,
+      ...(auth.dialect === undefined ? {} : { dialect: auth.dialect }),
+      ...(auth.signatureMethod === undefined ? {} : { signatureMethod: auth.signatureMethod }),
+    },
+    timeout: spec.timeoutMs ?? 30_000,
+    ...(encryption === undefined ? {} : { encryption }),
+    ...(spec.retry === undefined ? {} : { retry: spec.retry }),
+    ...(spec.limits === undefined ? {} : { limits: spec.limits }),
+  }
+  return deepFreeze(profile)
+}
