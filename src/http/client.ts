@@ -49,6 +49,13 @@ export interface OAuth1AuthOptions {
   readonly keyOptions?: LoadKeyOptions
   readonly dialect?: OAuth1Dialect
   readonly signatureMethod?: SignatureMethodName
+  /**
+   * Where RSA runs (~0.3 ms per signature). `true`: always in the libuv threadpool, so the event loop is
+   * never blocked. `false`: always inline, the lowest latency. `'auto'` (default): inline when this client
+   * has no other request in flight, in the threadpool as soon as requests overlap, where it also adds
+   * throughput on a machine with spare cores.
+   */
+  readonly async?: boolean | 'auto'
 }
 
 /** Body and response size limits (axios `maxBodyLength` / `maxContentLength`). */
@@ -80,6 +87,7 @@ export interface ClientOptions {
 }
 
 function oauth1Applier(options: OAuth1AuthOptions, clock: () => number): AuthApplier {
+  let inFlight = 0
   const key = loadSigningKey(options.key, options.keyOptions)
   const signer = createOAuth1Signer({
     consumerKey: options.consumerKey,
@@ -91,12 +99,21 @@ function oauth1Applier(options: OAuth1AuthOptions, clock: () => number): AuthApp
   return {
     async apply(request) {
       const contentType = request.headers['content-type']
-      const signed = await signer.signAsync({
+      const toSign = {
         method: request.method,
         url: request.url,
         ...(request.body === undefined ? {} : { body: request.body }),
         ...(contentType === undefined ? {} : { contentType }),
-      })
+      }
+      const mode = options.async ?? 'auto'
+      const inline = mode === false || (mode === 'auto' && inFlight === 0)
+      inFlight++
+      let signed
+      try {
+        signed = inline ? signer.sign(toSign) : await signer.signAsync(toSign)
+      } finally {
+        inFlight--
+      }
       debug('oauth1 signed %s %s params=%s', request.method, request.url.pathname, signed.oauthParams.map(([n]) => n).join(','))
       return { headers: { Authorization: signed.authorizationHeader }, baseString: signed.signatureBaseString }
     },

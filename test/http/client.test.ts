@@ -89,6 +89,14 @@ describe('the signed URL and body are exactly the ones sent', () => {
     expect(server.received[3]?.body.toString()).toBe('chunk1chunk2')
   })
 
+  it('concurrent requests (threadpool signing under async: auto) all verify with distinct nonces', async () => {
+    reset()
+    const api = createClient({ baseURL: server.origin, auth })
+    await Promise.all(Array.from({ length: 6 }, (_, i) => api.get(`/v1/items/${i}`)))
+    expect(server.received.every((r) => r.valid)).toBe(true)
+    expect(new Set(server.received.map((r) => r.nonce)).size).toBe(6)
+  })
+
   it('refuses a stream over maxBodyLength with a clear error, before sending', async () => {
     reset()
     const api = createClient({ baseURL: server.origin, auth, limits: { maxBodyLength: 8 } })
