@@ -95,6 +95,13 @@ export function rejectionError(
   }
   if ((status === 401 || status === 403) && signedBaseString !== undefined) {
     const diff = explainSignatureMismatch(data, signedBaseString)
+    if (diff !== undefined && diff.offset === signedBaseString.length && diff.offset === diff.gatewayBaseString.length) {
+      return new ApisignError(
+        'ERR_SIGNATURE_MISMATCH',
+        'the gateway rebuilt the same signature base string, so the signing key is not the one the partner holds for this consumer key (check the key/certificate pair with apisign keys inspect)',
+        { cause, details: { ...details, offset: diff.offset, gatewayBaseString: diff.gatewayBaseString, signedBaseString } },
+      )
+    }
     if (diff !== undefined) {
       return new ApisignError(
         'ERR_SIGNATURE_MISMATCH',

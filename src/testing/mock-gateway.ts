@@ -1,0 +1,255 @@
+import { readFileSync } from 'node:fs'
+import { type IncomingMessage, type ServerResponse, createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { parse as parseYaml } from 'yaml'
+import { type ApisignEncryptionConfig, type FieldEncryption, type MastercardEncryptionConfig, createEncryption } from '../encryption/index.js'
+import { ApisignError } from '../errors.js'
+import { type ConsumerKeys, type OAuth1Verifier, createOAuth1Verifier } from '../verify/index.js'
+import { gatewayErrorBody } from './nock.js'
+
+/** Options of {@link startMockGateway}. */
+export interface MockGatewayOptions {
+  /** OpenAPI 3.x spec: a path (YAML or JSON) or the parsed object. */
+  readonly spec: string | Record<string, unknown>
+  /** Who may call: consumer keys and their public keys (or pass a ready `verifier`). */
+  readonly consumers?: ConsumerKeys
+  readonly verifier?: OAuth1Verifier
+  /**
+   * The client's encryption config (a `mastercard-client-encryption` config or apisign's typed one): the
+   * gateway applies its partner-side view, decrypting request fields where the client encrypts them and
+   * encrypting response fields where the client decrypts them. A `FieldEncryption` is used as given
+   * (already partner-side).
+   */
+  readonly encryption?: FieldEncryption | MastercardEncryptionConfig | ApisignEncryptionConfig
+  /** Default 0 (a free port). */
+  readonly port?: number
+  /** Always a loopback address. Default 127.0.0.1. */
+  readonly host?: '127.0.0.1' | 'localhost' | '::1'
+  /** One line per request (never a secret). Default: none. */
+  readonly log?: (line: string) => void
+  /** Put the acceptable signature base string in 401 bodies, as gateways do. Default true. */
+  readonly debug?: boolean
+}
+
+/** A running mock gateway. */
+export interface MockGateway {
+  /** Base URL including the spec's server base path, e.g. `http://127.0.0.1:40123/mini`. */
+  readonly url: string
+  /** Requests served so far, with their verification outcome. */
+  readonly requests: ReadonlyArray<{ method: string; path: string; status: number; code?: string; body?: unknown }>
+  close(): Promise<void>
+}
+
+interface Route {
+  readonly pattern: RegExp
+  readonly methods: Map<string, Record<string, unknown>>
+}
+
+function loadSpec(spec: MockGatewayOptions['spec']): Record<string, unknown> {
+  if (typeof spec !== 'string') return spec
+  const text = readFileSync(spec, 'utf8')
+  try {
+    return (spec.endsWith('.json') ? JSON.parse(text) : parseYaml(text)) as Record<string, unknown>
+  } catch (cause) {
+    throw new ApisignError('ERR_SPEC_INVALID', `${spec} is not valid YAML/JSON`, { cause })
+  }
+}
+
+function resolveRef(spec: Record<string, unknown>, value: unknown): unknown {
+  if (value !== null && typeof value === 'object' && typeof (value as { $ref?: unknown }).$ref === 'string') {
+    const ref = (value as { $ref: string }).$ref
+    if (!ref.startsWith('#/')) return value
+    let node: unknown = spec
+    for (const part of ref.slice(2).split('/')) node = (node as Record<string, unknown> | undefined)?.[part.replace(/~1/g, '/').replace(/~0/g, '~')]
+    return resolveRef(spec, node)
+  }
+  return value
+}
+
+/** A minimal instance of a JSON schema, for responses without an example (valid against the schema). */
+export function sampleFromSchema(spec: Record<string, unknown>, schemaIn: unknown, depth = 0): unknown {
+  const schema = resolveRef(spec, schemaIn) as Record<string, unknown> | undefined
+  if (schema === undefined || depth > 8) return null
+  if (schema['example'] !== undefined) return schema['example']
+  if (Array.isArray(schema['enum'])) return schema['enum'][0]
+  const type = schema['type']
+  if (type === 'object' || schema['properties'] !== undefined) {
+    const out: Record<string, unknown> = {}
+    for (const [k, v] of Object.entries((schema['properties'] as Record<string, unknown> | undefined) ?? {})) out[k] = sampleFromSchema(spec, v, depth + 1)
+    return out
+  }
+  if (type === 'array') return [sampleFromSchema(spec, schema['items'], depth + 1)]
+  if (type === 'integer' || type === 'number') return typeof schema['minimum'] === 'number' ? schema['minimum'] : 0
+  if (type === 'boolean') return false
+  if (type === 'string') return schema['format'] === 'date-time' ? '1970-01-01T00:00:00Z' : 'string'
+  return null
+}
+
+/** The success response of an operation: its status and example (or a sample of its schema). */
+export function exampleResponse(spec: Record<string, unknown>, operation: Record<string, unknown>): { status: number; body: unknown } {
+  const responses = (operation['responses'] ?? {}) as Record<string, unknown>
+  const code = Object.keys(responses).find((c) => /^2\d\d$/.test(c)) ?? '200'
+  const response = resolveRef(spec, responses[code]) as Record<string, unknown> | undefined
+  const media = ((response?.['content'] ?? {}) as Record<string, Record<string, unknown>>)['application/json']
+  if (media === undefined) return { status: Number(code), body: undefined }
+  if (media['example'] !== undefined) return { status: Number(code), body: media['example'] }
+  const examples = media['examples'] as Record<string, { value?: unknown }> | undefined
+  const first = examples === undefined ? undefined : Object.values(examples)[0]
+  if (first !== undefined) return { status: Number(code), body: (resolveRef(spec, first) as { value?: unknown }).value }
+  return { status: Number(code), body: sampleFromSchema(spec, media['schema']) }
+}
+
+function basePathOf(spec: Record<string, unknown>): string {
+  const servers = spec['servers'] as Array<{ url?: string }> | undefined
+  const first = servers?.[0]?.url
+  if (first === undefined) return ''
+  try {
+    return new URL(first, 'http://placeholder').pathname.replace(/\/$/, '')
+  } catch {
+    return ''
+  }
+}
+
+type Mapping = { element: string; obj: string }
+const invert = (list: unknown): Mapping[] => ((list as Mapping[] | undefined) ?? []).map(({ element, obj }) => ({ element: obj, obj: element }))
+const invertTyped = (list: unknown) => ((list as Array<{ from: string; to: string }> | undefined) ?? []).map(({ from, to }) => ({ from: to, to: from }))
+
+/**
+ * The partner's side of a client encryption config: what the client encrypts, the partner decrypts (at
+ * the inverse mapping), and what the client decrypts, the partner encrypts.
+ */
+export function partnerView(config: Record<string, unknown>): Record<string, unknown> {
+  if (Array.isArray(config['paths'])) {
+    return {
+      ...config,
+      paths: (config['paths'] as Array<Record<string, unknown>>).map((p) => ({ ...p, toEncrypt: invert(p['toDecrypt']), toDecrypt: invert(p['toEncrypt']) })),
+    }
+  }
+  if (Array.isArray(config['endpoints'])) {
+    return {
+      ...config,
+      endpoints: (config['endpoints'] as Array<Record<string, unknown>>).map((e) => ({ ...e, encrypt: invertTyped(e['decrypt']), decrypt: invertTyped(e['encrypt']) })),
+    }
+  }
+  return config
+}
+
+const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options']
+
+/**
+ * A local mock of the partner's gateway for contract tests and the demo: an HTTP server on a loopback
+ * address that verifies every request's OAuth 1.0a signature as the real gateway does (401 with the
+ * gateway-style body otherwise), decrypts request fields and encrypts response fields per the encryption
+ * config, routes by the spec's paths and methods (404/405 otherwise), answers with the spec's examples
+ * (or a schema-valid sample), and logs one line per request.
+ *
+ * @example
+ * ```ts
+ * import { startMockGateway } from 'apisign/testing'
+ * const gateway = await startMockGateway({ spec: 'openapi/payments.yaml', consumers: { 'ck!abc': { key: publicKey } } })
+ * const api = createClient({ baseURL: gateway.url, auth: { scheme: 'oauth1', consumerKey: 'ck!abc', key } })
+ * await gateway.close()
+ * ```
+ */
+export async function startMockGateway(options: MockGatewayOptions): Promise<MockGateway> {
+  const spec = loadSpec(options.spec)
+  if (typeof spec['paths'] !== 'object' || spec['paths'] === null) throw new ApisignError('ERR_SPEC_INVALID', 'spec has no paths')
+  const verifier =
+    options.verifier ??
+    (options.consumers !== undefined
+      ? createOAuth1Verifier({ consumers: options.consumers, debug: options.debug ?? true })
+      : (() => {
+          throw new TypeError('startMockGateway needs consumers or a verifier')
+        })())
+  const encryption =
+    options.encryption === undefined
+      ? undefined
+      : typeof (options.encryption as FieldEncryption).encrypt === 'function'
+        ? (options.encryption as FieldEncryption)
+        : createEncryption(partnerView(options.encryption as unknown as Record<string, unknown>))
+  const basePath = basePathOf(spec)
+  const routes: Route[] = Object.entries(spec['paths'] as Record<string, Record<string, unknown>>).map(([template, item]) => ({
+    pattern: new RegExp(`^${template.replace(/[.*+?^${}()|[\]\\]/g, (c) => (c === '{' || c === '}' ? c : `\\${c}`)).replace(/\{[^}]+\}/g, '[^/]+')}$`),
+    methods: new Map(METHODS.filter((m) => item[m] !== undefined).map((m) => [m.toUpperCase(), item[m] as Record<string, unknown>])),
+  }))
+  const requests: Array<{ method: string; path: string; status: number; code?: string; body?: unknown }> = []
+  const log = options.log ?? (() => undefined)
+
+  const send = (res: ServerResponse, status: number, body: unknown, extraHeaders: Record<string, string | undefined> = {}) => {
+    const headers: Record<string, string> = {}
+    for (const [k, v] of Object.entries(extraHeaders)) if (v !== undefined) headers[k] = v
+    if (body === undefined) {
+      res.writeHead(status, headers).end()
+      return
+    }
+    res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body))
+  }
+
+  const handle = async (req: IncomingMessage, res: ServerResponse, raw: Buffer) => {
+    const method = req.method ?? 'GET'
+    const url = `http://${req.headers.host}${req.url}`
+    const pathname = new URL(url).pathname
+    const path = basePath !== '' && pathname.startsWith(basePath) ? pathname.slice(basePath.length) || '/' : pathname
+    const record = (status: number, code?: string, body?: unknown) => {
+      requests.push({ method, path, status, ...(code === undefined ? {} : { code }), ...(body === undefined ? {} : { body }) })
+      log(`${method} ${pathname} -> ${status}${code === undefined ? '' : ` ${code}`}`)
+    }
+    const route = routes.find((r) => r.pattern.test(path))
+    if (route === undefined) {
+      record(404, 'NOT_FOUND')
+      return send(res, 404, { Errors: { Error: [{ Source: 'Gateway', ReasonCode: 'NOT_FOUND', Description: 'no such resource', Recoverable: false }] } })
+    }
+    const operation = route.methods.get(method)
+    if (operation === undefined) {
+      record(405, 'METHOD_NOT_ALLOWED')
+      return send(res, 405, { Errors: { Error: [{ Source: 'Gateway', ReasonCode: 'METHOD_NOT_ALLOWED', Description: `${method} not allowed`, Recoverable: false }] } }, { allow: [...route.methods.keys()].join(', ') })
+    }
+    const verdict = await verifier.verify({ method, url, headers: req.headers, body: raw })
+    if (!verdict.ok) {
+      record(401, verdict.code)
+      return send(res, 401, gatewayErrorBody(verdict))
+    }
+    let requestBody: unknown
+    if (raw.length > 0 && /json/i.test(String(req.headers['content-type'] ?? ''))) {
+      try {
+        requestBody = JSON.parse(raw.toString('utf8'))
+        if (encryption !== undefined) requestBody = encryption.decrypt({ url: path, body: requestBody, headers: req.headers as Record<string, string> }).body
+      } catch (error) {
+        const code = error instanceof ApisignError ? error.code : 'INVALID_REQUEST'
+        record(400, code)
+        return send(res, 400, { Errors: { Error: [{ Source: 'Gateway', ReasonCode: code, Description: 'request body could not be read or decrypted', Recoverable: false }] } })
+      }
+    }
+    const answer = exampleResponse(spec, operation)
+    let body = answer.body
+    let headers: Record<string, string | undefined> = {}
+    if (encryption !== undefined && body !== undefined && body !== null && typeof body === 'object') {
+      const encrypted = encryption.encrypt({ url: path, body })
+      body = encrypted.body
+      headers = encrypted.headers
+    }
+    record(answer.status, undefined, requestBody)
+    return send(res, answer.status, body, headers)
+  }
+
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      handle(req, res, Buffer.concat(chunks)).catch(() => {
+        if (!res.headersSent) send(res, 500, { Errors: { Error: [{ Source: 'Gateway', ReasonCode: 'INTERNAL_ERROR', Recoverable: true }] } })
+      })
+    })
+  })
+  const host = options.host ?? '127.0.0.1'
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 0, host, resolve)
+  })
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}${basePath}`,
+    requests,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  }
+}
