@@ -3,6 +3,7 @@ import type { CliIo } from '../io.js'
 import { registerEncryption } from './encryption.js'
 import { registerKeys } from './keys.js'
 import { registerOAuth1 } from './oauth1.js'
+import { registerVerify } from './verify.js'
 
 /** A CLI command registers itself on the root program. One file per command group. */
 export type RegisterCommand = (program: Command, io: CliIo) => void
@@ -12,4 +13,5 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerOAuth1,
   registerKeys,
   registerEncryption,
+  registerVerify,
 ]

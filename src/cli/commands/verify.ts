@@ -1,0 +1,99 @@
+import { createPublicKey } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import type { Command } from 'commander'
+import { ApisignError } from '../../errors.js'
+import type { MastercardEncryptionConfig } from '../../encryption/index.js'
+import { loadPublicKey } from '../../keys/index.js'
+import { loadProfile } from '../../profiles/index.js'
+import { startMockGateway } from '../../testing/index.js'
+import { createOAuth1Verifier } from '../../verify/index.js'
+import { type CliIo, printResult, readInputFile } from '../io.js'
+
+function readJsonFile(io: CliIo, path: string, what: string): unknown {
+  try {
+    return JSON.parse(readInputFile(resolve(io.cwd, path), what).toString('utf8'))
+  } catch (error) {
+    if (error instanceof ApisignError) throw error
+    throw new ApisignError('ERR_INVALID_INPUT', `${what} ${path} is not valid JSON`)
+  }
+}
+
+/** `apisign verify` (a captured request) and `apisign mock` (the local mock gateway). */
+export function registerVerify(program: Command, io: CliIo): void {
+  program
+    .command('verify')
+    .description('Verify a captured OAuth 1.0a request as the gateway would; prints { valid, code, consumerKey }')
+    .requiredOption('--method <method>', 'HTTP method')
+    .requiredOption('--url <url>', 'full URL as received (scheme, host, request-target)')
+    .requiredOption('--headers-file <file>', 'JSON object of the request headers (Authorization included)')
+    .option('--body-file <file>', 'raw request body bytes')
+    .requiredOption('--consumer-key <key>', 'the consumer key the public key belongs to')
+    .requiredOption('--public-key <file>', 'public key or certificate (PEM or DER)')
+    .option('--now-ms <ms>', 'verify as of this time (default: now)')
+    .option('--clock-skew <seconds>', 'timestamp window either side of now', '300')
+    .option('--debug', 'include the acceptable signature base string on failure')
+    .option('--json', 'print one JSON object')
+    .action(async (flags: { method: string; url: string; headersFile: string; bodyFile?: string; consumerKey: string; publicKey: string; nowMs?: string; clockSkew: string; debug?: boolean; json?: boolean }) => {
+      const headers = readJsonFile(io, flags.headersFile, '--headers-file')
+      if (headers === null || typeof headers !== 'object' || Array.isArray(headers)) throw new ApisignError('ERR_INVALID_INPUT', '--headers-file must hold a JSON object')
+      const body = flags.bodyFile === undefined ? undefined : readInputFile(resolve(io.cwd, flags.bodyFile), '--body-file')
+      const nowMs = flags.nowMs === undefined ? undefined : Number(flags.nowMs)
+      if (nowMs !== undefined && !Number.isFinite(nowMs)) throw new ApisignError('ERR_CLI_USAGE', '--now-ms must be a number')
+      const verifier = createOAuth1Verifier({
+        consumers: { [flags.consumerKey]: { key: loadPublicKey(resolve(io.cwd, flags.publicKey)) } },
+        clockSkewSeconds: Number(flags.clockSkew),
+        ...(nowMs === undefined ? {} : { now: () => nowMs }),
+        ...(flags.debug === true ? { debug: true } : {}),
+      })
+      const result = await verifier.verify({ method: flags.method, url: flags.url, headers: headers as Record<string, string>, body })
+      printResult(io, flags.json === true, result.ok ? { valid: true, code: null, consumerKey: result.consumerKey } : { valid: false, code: result.code, consumerKey: null, message: result.message })
+      if (!result.ok) process.exitCode = 1
+    })
+
+  program
+    .command('mock')
+    .description('Run a local mock gateway (127.0.0.1) for an OpenAPI spec: verifies signatures, answers with the spec examples')
+    .requiredOption('--spec <file>', 'OpenAPI 3.x spec (YAML or JSON)')
+    .option('--profile <name>', 'accept the consumer key and key of this apisign.config.json profile')
+    .option('--consumer-key <key>', 'accept this consumer key (with --public-key)')
+    .option('--public-key <file>', 'its public key or certificate')
+    .option('--encryption-config <file>', 'the client encryption config (the gateway applies the partner side)')
+    .option('--port <port>', 'port (default: a free one)', '0')
+    .option('--json', 'print { url } as one JSON object once listening')
+    .action(async (flags: { spec: string; profile?: string; consumerKey?: string; publicKey?: string; encryptionConfig?: string; port: string; json?: boolean }) => {
+      let consumers: Record<string, { key: ReturnType<typeof createPublicKey> }>
+      if (flags.profile !== undefined) {
+        const profile = await loadProfile(flags.profile, { cwd: io.cwd, env: io.env })
+        consumers = { [profile.auth.consumerKey]: { key: createPublicKey(profile.auth.key) } }
+      } else if (flags.consumerKey !== undefined && flags.publicKey !== undefined) {
+        consumers = { [flags.consumerKey]: { key: loadPublicKey(resolve(io.cwd, flags.publicKey)) } }
+      } else {
+        throw new ApisignError('ERR_CLI_USAGE', 'give --profile, or --consumer-key with --public-key')
+      }
+      let encryption: Record<string, unknown> | undefined
+      if (flags.encryptionConfig !== undefined) {
+        const path = resolve(io.cwd, flags.encryptionConfig)
+        encryption = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>
+        // Key paths in the config are relative to the config file.
+        for (const k of ['encryptionCertificate', 'privateKey', 'keyStore']) {
+          const v = encryption[k]
+          if (typeof v === 'string' && !v.includes('-----BEGIN')) encryption[k] = resolve(dirname(path), v)
+        }
+      }
+      const gateway = await startMockGateway({
+        spec: resolve(io.cwd, flags.spec),
+        consumers,
+        ...(encryption === undefined ? {} : { encryption: encryption as unknown as MastercardEncryptionConfig }),
+        port: Number(flags.port),
+        log: (line) => io.stderr(`${line}\n`),
+      })
+      printResult(io, flags.json === true, { url: gateway.url })
+      await new Promise<void>((resolveStop) => {
+        const stop = () => resolveStop()
+        process.once('SIGINT', stop)
+        process.once('SIGTERM', stop)
+      })
+      await gateway.close()
+    })
+}
