@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import type { CliIo } from '../io.js'
 import { registerEncryption } from './encryption.js'
+import { registerGenerate } from './generate.js'
 import { registerKeys } from './keys.js'
 import { registerOAuth1 } from './oauth1.js'
 import { registerVerify } from './verify.js'
@@ -14,4 +15,5 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerKeys,
   registerEncryption,
   registerVerify,
+  registerGenerate,
 ]

@@ -1,0 +1,32 @@
+import { resolve } from 'node:path'
+import type { Command } from 'commander'
+import { ApisignError } from '../../errors.js'
+import { generate } from '../../codegen/index.js'
+import { type CliIo, printResult } from '../io.js'
+
+/** `apisign generate`: OpenAPI spec -> typed client (PRODUCT.md CLI contract). */
+export function registerGenerate(program: Command, io: CliIo): void {
+  program
+    .command('generate')
+    .description('Generate a typed axios client from an OpenAPI 3.0/3.1 spec (file or URL)')
+    .requiredOption('--spec <fileOrUrl>', 'OpenAPI spec, YAML or JSON, path or http(s) URL')
+    .requiredOption('--out <dir>', 'output folder (the client goes to <out>/<name>/)')
+    .option('--name <name>', 'client name (default: the spec file name)')
+    .option('--generator <generator>', 'hey-api (default) | openapi-generator', 'hey-api')
+    .option('--jar <file>', 'openapi-generator: the generator JAR (else OPENAPI_GENERATOR_CLI_JAR)')
+    .option('--json', 'print { files, operations, seconds }')
+    .action(async (flags: { spec: string; out: string; name?: string; generator: string; jar?: string; json?: boolean }) => {
+      if (flags.generator !== 'hey-api' && flags.generator !== 'openapi-generator') {
+        throw new ApisignError('ERR_CLI_USAGE', '--generator must be hey-api or openapi-generator')
+      }
+      const spec = /^https?:\/\//i.test(flags.spec) ? flags.spec : resolve(io.cwd, flags.spec)
+      const result = await generate({
+        spec,
+        out: resolve(io.cwd, flags.out),
+        generator: flags.generator,
+        ...(flags.name === undefined ? {} : { name: flags.name }),
+        ...(flags.jar === undefined ? {} : { jarPath: flags.jar }),
+      })
+      printResult(io, flags.json === true, { files: result.files, operations: result.operations, seconds: Number(result.seconds.toFixed(3)) })
+    })
+}
