@@ -1,0 +1,78 @@
+// `npm run demo`: the main job, end to end on 127.0.0.1 only. A mock gateway for openapi/payments.yaml
+// verifies every request as the partner would; the generated client calls it through the signed client in
+// the sandbox profile (keys from certs-example/, made on first run); one call carries encrypted fields; a
+// tampered request is rejected with the gateway's explanation.
+import { createPublicKey } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { pathToFileURL } from 'node:url'
+import { deriveEncryptionConfig, loadSpec, wireClient } from 'apisign/codegen'
+import { createClient } from 'apisign/http'
+import { createOAuth1Signer } from 'apisign/oauth1'
+import { loadProfile } from 'apisign/profiles'
+import { startMockGateway } from 'apisign/testing'
+import { client } from '../generated/payments/client/client.gen.js'
+import { createPayment, getPayment, listPayments } from '../generated/payments/client/sdk.gen.js'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const root = [here, resolve(here, '..'), resolve(here, '../..')].find((d) => existsSync(join(d, 'openapi/payments.yaml'))) as string
+const out = (text = '') => process.stdout.write(`${text}\n`)
+
+const { makeCerts } = (await import(pathToFileURL(join(root, 'certs-example/make-certs.mjs')).href)) as typeof import('../certs-example/make-certs.mjs')
+const certs = makeCerts({ outDir: join(root, 'certs-example/out') })
+out(`apisign demo: ${certs.created ? 'made' : 'using'} throwaway sandbox keys in certs-example/out/`)
+const profile = await loadProfile('sandbox', { cwd: join(root, 'demo'), env: {} })
+const spec = await loadSpec(join(root, 'openapi/payments.yaml'))
+const encryption = { ...deriveEncryptionConfig(spec), encryptionCertificate: certs.encryptionCert, privateKey: certs.encryptionKey }
+
+const gateway = await startMockGateway({
+  spec,
+  consumers: { [profile.auth.consumerKey]: { key: createPublicKey(profile.auth.key) } },
+  encryption,
+  log: (line) => out(`    [gateway] ${line}`),
+})
+out(`mock gateway for "${(spec['info'] as { title: string }).title}" on ${gateway.url} (sandbox profile, base URL ${profile.baseURL})\n`)
+
+// The profile's key signs; the applier also shows what was signed (the base string, never the key).
+const signer = createOAuth1Signer({ consumerKey: profile.auth.consumerKey, key: profile.auth.key })
+const api = createClient({
+  ...profile,
+  baseURL: gateway.url,
+  encryption,
+  auth: {
+    async apply(request) {
+      const signed = signer.sign({ method: request.method, url: request.url, ...(request.body === undefined ? {} : { body: request.body }), ...(request.headers['content-type'] ? { contentType: request.headers['content-type'] } : {}) })
+      out(`  signed ${request.method} ${request.url.pathname}${request.url.search}`)
+      out(`    base string: ${signed.signatureBaseString.slice(0, 160)}...`)
+      if (request.body !== undefined) out(`    body on the wire: ${request.body.toString('utf8').slice(0, 150)}${request.body.length > 150 ? '...' : ''}`)
+      return { headers: { Authorization: signed.authorizationHeader }, baseString: signed.signatureBaseString }
+    },
+  },
+})
+wireClient(client, api)
+
+out('1. listPayments (GET with an array query)')
+const list = await listPayments({ query: { status: ['CAPTURED', 'AUTHORIZED'], limit: 10 }, throwOnError: true })
+out(`  -> ${JSON.stringify(list.data)}\n`)
+
+out('2. createPayment (the card is encrypted as JWE; the card token in the answer is decrypted)')
+const created = await createPayment({ body: { amount: 2500, currency: 'EUR', reference: 'order-77', card: { pan: '5123456789012345', expiry: '12/30', cvc: '123' } }, throwOnError: true })
+out(`  -> decrypted answer: ${JSON.stringify(created.data)}\n`)
+
+out('3. getPayment')
+const got = await getPayment({ path: { paymentId: 'pay_1001' }, query: { expand: ['card'] }, throwOnError: true })
+out(`  -> ${JSON.stringify(got.data)}\n`)
+
+out('4. a tampered request: signed, then its body changed in transit')
+const body = JSON.stringify({ amount: 10 })
+const url = `${gateway.url}/payments/pay_1001/refunds`
+const signed = signer.sign({ method: 'POST', url, body })
+const tampered = await fetch(url, { method: 'POST', headers: { authorization: signed.authorizationHeader, 'content-type': 'application/json' }, body: body.replace('10', '9999') })
+const rejection = (await tampered.json()) as { Errors: { Error: Array<{ ReasonCode: string; Description: string }> } }
+out(`  -> HTTP ${tampered.status} ${rejection.Errors.Error[0]?.ReasonCode}: ${rejection.Errors.Error[0]?.Description}`)
+
+await gateway.close()
+const ok = list.data !== undefined && created.status === 201 && got.data !== undefined && tampered.status === 401
+out(ok ? '\ndemo complete: every signed call verified, the tampered one was rejected.' : '\ndemo FAILED')
+process.exitCode = ok ? 0 : 1
