@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { createPrivateKey, createPublicKey } from 'node:crypto'
 import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
@@ -17,7 +18,7 @@ const list = (dir: string): string[] =>
   readdirSync(dir).sort().flatMap((f) => (statSync(join(dir, f)).isDirectory() ? list(join(dir, f)) : [join(dir, f)]))
 
 describe('drift check: generated/ matches the specs', () => {
-  for (const name of ['payments', 'payments-mini']) {
+  for (const name of ['payments', 'payments-mini', 'ost']) {
     it(`${name}: regenerating gives the committed bytes`, async () => {
       const out = join(scratch, 'drift')
       await generate({ spec: join(REPO_ROOT, 'openapi', `${name}.yaml`), out })
@@ -111,6 +112,9 @@ describe('the generated payments client against the mock gateway', () => {
     const result = await generate({ spec: big, out: scratch, name: 'big' })
     expect(result.operations).toBe(165)
     expect(result.seconds).toBeLessThan(30)
+    // And the output type-checks under strict.
+    writeFileSync(join(scratch, 'big/tsconfig.json'), JSON.stringify({ compilerOptions: { target: 'ES2022', lib: ['ES2023', 'DOM'], module: 'NodeNext', moduleResolution: 'NodeNext', types: ['node'], strict: true, noEmit: true, skipLibCheck: true }, include: ['.'] }))
+    execFileSync(process.execPath, [join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(scratch, 'big/tsconfig.json')], { stdio: 'pipe' })
   })
 })
 
