@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs'
 import { ApisignError, isApisignError } from '../errors.js'
+import { readSourceFile } from '../keys/source.js'
 
 /**
  * Where a CLI run reads and writes. Injected so that tests run the CLI in-process, and so that nothing
@@ -64,18 +64,9 @@ export function printError(io: CliIo, error: unknown): number {
   return 1
 }
 
-/** Read a file's raw bytes, mapping a missing or unreadable file to a typed error naming the option. */
+/** Read a file's raw bytes; a missing or unreadable file is a typed error naming the option and path. */
 export function readInputFile(path: string, what: string): Buffer {
-  try {
-    return readFileSync(path)
-  } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code
-    throw new ApisignError(
-      code === 'ENOENT' ? 'ERR_FILE_NOT_FOUND' : 'ERR_FILE_UNREADABLE',
-      `${what}: cannot read file ${path}${code ? ` (${code})` : ''}`,
-      { cause, details: { path } },
-    )
-  }
+  return readSourceFile(path, what)
 }
 
 /**
