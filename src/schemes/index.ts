@@ -1,0 +1,14 @@
+// apisign/schemes: the other key + secret schemes. Curated named exports. (OST for now; issue 8 adds the
+// rest and the descriptor table.)
+export {
+  OST_SIGNATURE_KIND,
+  ostEncode,
+  ostCanonicalQuery,
+  ostStringToSign,
+  ostSignature,
+  signOstRequest,
+  webhookStringToSign,
+  signWebhook,
+  verifyWebhook,
+} from './ost.js'
+export type { OstRequest, OstSignedRequest, VerifyWebhookOptions, WebhookSecret } from './ost.js'

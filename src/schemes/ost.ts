@@ -1,0 +1,211 @@
+// OST platform API signing (api_signature_kind OST1-HMAC-SHA256) and webhook signatures, as the official
+// SDKs (v2.2.3) and the platform's verifier do it: reference/other-schemes.md §1. Every stage is exported.
+import { createHmac, timingSafeEqual } from 'node:crypto'
+import { ApisignError, describeType } from '../errors.js'
+
+/** The `api_signature_kind` value. */
+export const OST_SIGNATURE_KIND = 'OST1-HMAC-SHA256'
+
+// qs 6.6.0's key order is String#localeCompare, i.e. ICU collation: pinned to one locale so that the
+// signature does not depend on the host's LANG (reference §1.4: da_DK sorts "aa" after "z").
+const collator = new Intl.Collator('en-US')
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
+/** RFC 3986 encoding of UTF-8 bytes with upper-case hex; only `A-Z a-z 0-9 - . _ ~` stay (qs's encoder). */
+export function ostEncode(text: string): string {
+  if (LONE_SURROGATE.test(text)) throw new ApisignError('ERR_INVALID_INPUT', 'OST parameter contains a lone UTF-16 surrogate')
+  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+}
+
+function serialize(value: unknown, prefix: string, out: string[]): void {
+  if (value === undefined) return
+  if (value === null) {
+    out.push(`${ostEncode(prefix)}=`)
+    return
+  }
+  if (value instanceof Date) {
+    out.push(`${ostEncode(prefix)}=${ostEncode(value.toISOString())}`)
+    return
+  }
+  if (Array.isArray(value)) {
+    // Arrays use brackets without indices; qs still sorts the indices as strings (0, 1, 10, 11, 2, ...).
+    const keys = Object.keys(value).sort(collator.compare)
+    for (const k of keys) serialize(value[Number(k)], `${prefix}[]`, out)
+    return
+  }
+  if (typeof value === 'object') {
+    for (const k of Object.keys(value).sort(collator.compare)) serialize((value as Record<string, unknown>)[k], `${prefix}[${k}]`, out)
+    return
+  }
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
+    out.push(`${ostEncode(prefix)}=${ostEncode(String(value))}`)
+    return
+  }
+  throw new TypeError(`OST parameter ${prefix} cannot be a ${describeType(value)}`)
+}
+
+/**
+ * The canonical query of the official SDK: `qs.stringify(params, { arrayFormat: 'brackets', sort:
+ * localeCompare })` then `%20` -> `+`. Nested objects as `a[b]`, arrays as `a[]`, keys sorted at every
+ * level (ICU collation), `null`/`''` as `k=`, `undefined`, `[]` and `{}` dropped, Dates as ISO strings.
+ *
+ * @example
+ * ```ts
+ * ostCanonicalQuery({ name: 'Ann Lee', tags: ['a', 'b'] }) // 'name=Ann+Lee&tags%5B%5D=a&tags%5B%5D=b'
+ * ```
+ */
+export function ostCanonicalQuery(params: Readonly<Record<string, unknown>>): string {
+  if (params === null || typeof params !== 'object' || Array.isArray(params)) throw new TypeError(`params must be an object. Received ${describeType(params)}`)
+  const out: string[] = []
+  for (const k of Object.keys(params).sort(collator.compare)) serialize(params[k], k, out)
+  return out.join('&').replace(/%20/g, '+')
+}
+
+/** `resource + "?" + canonical_query` (the resource exactly as called, e.g. `/users` or `/webhooks/`). */
+export function ostStringToSign(resource: string, canonicalQuery: string): string {
+  return `${resource}?${canonicalQuery}`
+}
+
+/** Lower-case hex HMAC-SHA256 of the string to sign with the API secret. */
+export function ostSignature(stringToSign: string, apiSecret: string): string {
+  return createHmac('sha256', Buffer.from(apiSecret, 'utf8')).update(stringToSign, 'utf8').digest('hex')
+}
+
+/** Options of {@link signOstRequest}. */
+export interface OstRequest {
+  readonly method: 'GET' | 'POST' | 'DELETE' | string
+  /** Path below the versioned base URL, as signed: `/users`, `/users/{id}`, `/webhooks/`. */
+  readonly resource: string
+  readonly params?: Readonly<Record<string, unknown>>
+  readonly apiKey: string
+  readonly apiSecret: string
+  /** Versioned base URL, e.g. `https://api.ost.com/testnet/v2/` (sandbox) or `.../mainnet/v2/`. */
+  readonly baseUrl?: string
+  /** Clock, ms; the timestamp is `round(now / 1000)` as the SDK computes it. */
+  readonly nowMs?: number
+}
+
+/** A signed OST request: the signature in the query for GET/DELETE, in the form body for POST. */
+export interface OstSignedRequest {
+  readonly stringToSign: string
+  readonly signature: string
+  readonly signedQuery: string
+  readonly url: string
+  readonly body: string
+  readonly headers: Readonly<Record<string, string>>
+}
+
+/**
+ * Sign an OST platform API request (OST1-HMAC-SHA256). `api_key`, `api_request_timestamp` and
+ * `api_signature_kind` are set on a copy of the params (the SDK overwrites the caller's object); the
+ * signature is appended last. The method is not signed, which is the scheme's design (a logged GET URL
+ * can be replayed as DELETE within the 100 s window): keep GET URLs out of logs.
+ *
+ * @example
+ * ```ts
+ * const signed = signOstRequest({ method: 'GET', resource: '/users', params: { limit: 10 }, apiKey, apiSecret, baseUrl: 'https://api.ost.com/testnet/v2/' })
+ * await fetch(signed.url)
+ * ```
+ */
+export function signOstRequest(request: OstRequest): OstSignedRequest {
+  const method = request.method.toUpperCase()
+  if (!['GET', 'POST', 'DELETE'].includes(method)) throw new ApisignError('ERR_INVALID_METHOD', 'OST requests are GET, POST or DELETE')
+  if (typeof request.apiKey !== 'string' || request.apiKey === '') throw new TypeError('apiKey is required')
+  if (typeof request.apiSecret !== 'string' || request.apiSecret === '') throw new TypeError('apiSecret is required')
+  const params = {
+    ...request.params,
+    api_key: request.apiKey,
+    api_request_timestamp: Math.round((request.nowMs ?? Date.now()) / 1000),
+    api_signature_kind: OST_SIGNATURE_KIND,
+  }
+  const canonical = ostCanonicalQuery(params)
+  const stringToSign = ostStringToSign(request.resource, canonical)
+  const signature = ostSignature(stringToSign, request.apiSecret)
+  const signedQuery = `${canonical}&api_signature=${signature}`
+  const base = (request.baseUrl ?? '').replace(/\/$/, '')
+  const inQuery = method !== 'POST'
+  return {
+    stringToSign,
+    signature,
+    signedQuery,
+    url: inQuery ? `${base}${request.resource}?${signedQuery}` : `${base}${request.resource}`,
+    body: inQuery ? '' : signedQuery,
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  }
+}
+
+/** One webhook secret: the current one, or the previous one until its grace period ends (24 h on OST). */
+export interface WebhookSecret {
+  readonly secret: string
+  /** After this instant (ms or Date) the secret no longer verifies. */
+  readonly notAfter?: number | Date
+}
+
+/** `timestamp.version.rawBody`, signed with HMAC-SHA256 (hex): OST1-WEBHOOK-HMAC-SHA256. */
+export function webhookStringToSign(timestamp: string, version: string, rawBody: string | Uint8Array): Buffer {
+  if (typeof rawBody !== 'string' && !(rawBody instanceof Uint8Array)) {
+    // A parsed object would be re-serialised with other bytes than the sender signed.
+    throw new TypeError(`rawBody must be the raw request body (string or bytes), not ${describeType(rawBody)}; capture it before JSON parsing`)
+  }
+  return Buffer.concat([Buffer.from(`${timestamp}.${version}.`, 'utf8'), typeof rawBody === 'string' ? Buffer.from(rawBody, 'utf8') : rawBody])
+}
+
+/**
+ * Sign a webhook delivery as the OST platform does.
+ *
+ * @example
+ * ```ts
+ * const signature = signWebhook({ secret, timestamp: '1700000005', version: 'v2', rawBody })
+ * ```
+ */
+export function signWebhook(input: { secret: string; timestamp: string; version: string; rawBody: string | Uint8Array }): string {
+  return createHmac('sha256', Buffer.from(input.secret, 'utf8')).update(webhookStringToSign(input.timestamp, input.version, input.rawBody)).digest('hex')
+}
+
+/** Options of {@link verifyWebhook}. */
+export interface VerifyWebhookOptions {
+  /** Current and previous secrets; each may expire. */
+  readonly secrets: ReadonlyArray<string | WebhookSecret>
+  readonly timestamp: string
+  readonly version: string
+  /** The signature header: one or more hex signatures separated by commas. */
+  readonly signature: string
+  /** The raw body, exactly as received. */
+  readonly rawBody: string | Uint8Array
+  /** Clock, ms. Default `Date.now`. */
+  readonly nowMs?: number
+  /** Freshness window either side of now, seconds. Default 300; `Infinity` disables (no SDK checks it). */
+  readonly toleranceSeconds?: number
+}
+
+/**
+ * Verify a webhook against a list of secrets (rotation: the previous secret stays valid during its
+ * grace period), in constant time, with a freshness window. Returns which secret matched.
+ *
+ * @example
+ * ```ts
+ * const { valid } = verifyWebhook({ secrets: [current, { secret: previous, notAfter: rotatedAt + 86_400_000 }], timestamp, version, signature, rawBody })
+ * ```
+ */
+export function verifyWebhook(options: VerifyWebhookOptions): { valid: boolean; matchedSecretIndex: number | null; reason?: 'stale' | 'signature' } {
+  const now = options.nowMs ?? Date.now()
+  const tolerance = options.toleranceSeconds ?? 300
+  if (!/^\d{1,12}$/.test(options.timestamp) || Math.abs(now / 1000 - Number(options.timestamp)) > tolerance) {
+    return { valid: false, matchedSecretIndex: null, reason: 'stale' }
+  }
+  const message = webhookStringToSign(options.timestamp, options.version, options.rawBody)
+  const given = options.signature
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter((s) => /^[0-9a-f]{64}$/.test(s))
+    .map((s) => Buffer.from(s, 'hex'))
+  let matched: number | null = null
+  options.secrets.forEach((entry, index) => {
+    const { secret, notAfter } = typeof entry === 'string' ? { secret: entry, notAfter: undefined } : entry
+    const expiry = notAfter === undefined ? Number.POSITIVE_INFINITY : notAfter instanceof Date ? notAfter.getTime() : notAfter
+    const expected = createHmac('sha256', Buffer.from(secret, 'utf8')).update(message).digest()
+    // Every secret and every candidate is compared, whatever matched first: no early exit.
+    for (const candidate of given) if (timingSafeEqual(candidate, expected) && expiry > now && matched === null) matched = index
+  })
+  return matched === null ? { valid: false, matchedSecretIndex: null, reason: 'signature' } : { valid: true, matchedSecretIndex: matched }
+}
