@@ -1,0 +1,115 @@
+// HS256 JWT bearer + X-Api-Key (the "Original" API scheme): reference/other-schemes.md §2. JWS compact
+// (RFC 7515) on node:crypto; jose is only a differential oracle in the tests.
+import { createHmac, timingSafeEqual } from 'node:crypto'
+import { ApisignError, describeType } from '../errors.js'
+
+/** Options of {@link signJwt}. */
+export interface SignJwtOptions {
+  /** The API secret, used as raw UTF-8 bytes (never base64-decoded). */
+  readonly secret: string
+  /** Claims, serialised in the order given (the SDK's order keeps tokens byte-identical). */
+  readonly payload: Readonly<Record<string, unknown>>
+  /** Append `iat` (seconds) after the claims unless the payload has one. Default false (the SDK sends none). */
+  readonly iat?: boolean
+  /** Append `exp = iat + expiresIn` (seconds). */
+  readonly expiresIn?: number
+  /** Clock, ms. Default `Date.now`. */
+  readonly nowMs?: number
+  /** Header `typ: "JWT"` (jsonwebtoken's default). Default true. */
+  readonly typ?: boolean
+  /** Receives a warning when the secret is shorter than 32 bytes (RFC 7518 §3.2 wants >= 256 bits). */
+  readonly onWarning?: (message: string) => void
+}
+
+const b64url = (data: string | Buffer) => Buffer.from(data).toString('base64url')
+const B64URL = /^[A-Za-z0-9_-]*$/
+
+/**
+ * Sign an HS256 JWT as the partner's SDK does (`jsonwebtoken.sign(payload, secret, { noTimestamp })`):
+ * header `{"alg":"HS256","typ":"JWT"}`, claims in the given order, optional `iat`/`exp` appended after.
+ *
+ * @example
+ * ```ts
+ * const token = signJwt({ secret, payload: { resource: '*', action: '*', user_id: '*', api_key: apiKey } })
+ * headers = { Authorization: `Bearer ${token}`, 'X-Api-Key': apiKey }
+ * ```
+ */
+export function signJwt(options: SignJwtOptions): string {
+  if (typeof options.secret !== 'string' || options.secret === '') throw new TypeError('secret must be a non-empty string')
+  if (options.payload === null || typeof options.payload !== 'object' || Array.isArray(options.payload)) {
+    throw new TypeError(`payload must be an object. Received ${describeType(options.payload)}`)
+  }
+  if (Buffer.byteLength(options.secret, 'utf8') < 32) {
+    ;(options.onWarning ?? ((m: string) => process.emitWarning(m, { code: 'APISIGN_WEAK_SECRET' })))('the HS256 secret is shorter than 32 bytes (RFC 7518 §3.2)')
+  }
+  const claims: Record<string, unknown> = { ...options.payload }
+  const now = Math.floor((options.nowMs ?? Date.now()) / 1000)
+  if ((options.iat === true || options.expiresIn !== undefined) && claims['iat'] === undefined) claims['iat'] = now
+  if (options.expiresIn !== undefined) {
+    if (!Number.isInteger(options.expiresIn) || options.expiresIn <= 0) throw new TypeError('expiresIn must be a positive integer of seconds')
+    claims['exp'] = (typeof claims['iat'] === 'number' ? claims['iat'] : now) + options.expiresIn
+  }
+  const header = options.typ === false ? { alg: 'HS256' } : { alg: 'HS256', typ: 'JWT' }
+  const signingInput = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`
+  return `${signingInput}.${createHmac('sha256', Buffer.from(options.secret, 'utf8')).update(signingInput).digest('base64url')}`
+}
+
+/** Options of {@link verifyJwt}. */
+export interface VerifyJwtOptions {
+  /** Secrets accepted (current and, during rotation, the previous one). */
+  readonly secrets: readonly string[]
+  /** Allowed `alg` values: only HS256 is implemented; `none` and asymmetric algorithms are always refused. */
+  readonly algorithms?: readonly 'HS256'[]
+  /** Clock, ms. */
+  readonly nowMs?: number
+  /** Leeway for exp/nbf, seconds. Default 30. */
+  readonly clockToleranceSeconds?: number
+  /** Largest token accepted. Default 16 KiB. */
+  readonly maxLength?: number
+}
+
+/**
+ * Verify an HS256 JWT with an algorithm allowlist: `none`, RS/ES/PS algorithms (the RS/HS confusion
+ * attack) and anything but the allowlist are refused before any key is used; the signature is compared
+ * in constant time; `exp` and `nbf` are checked. Returns the claims.
+ *
+ * @example
+ * ```ts
+ * const claims = verifyJwt(token, { secrets: [currentSecret] })
+ * ```
+ */
+export function verifyJwt(token: string, options: VerifyJwtOptions): Record<string, unknown> {
+  const invalid = (why: string) => new ApisignError('ERR_JWT_INVALID', `JWT ${why}`)
+  if (typeof token !== 'string') throw invalid('must be a string')
+  if (token.length > (options.maxLength ?? 16_384)) throw new ApisignError('ERR_INPUT_TOO_LARGE', 'JWT exceeds the size limit')
+  const parts = token.split('.')
+  if (parts.length !== 3) throw invalid('must have three segments')
+  const [h, p, s] = parts as [string, string, string]
+  if (!B64URL.test(h) || !B64URL.test(p) || !B64URL.test(s)) throw invalid('segments must be base64url')
+  let header: Record<string, unknown>
+  let claims: Record<string, unknown>
+  try {
+    header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8')) as Record<string, unknown>
+    claims = JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as Record<string, unknown>
+  } catch {
+    throw invalid('header or payload is not JSON')
+  }
+  if (header === null || typeof header !== 'object' || claims === null || typeof claims !== 'object' || Array.isArray(claims)) throw invalid('header and payload must be JSON objects')
+  const allowed = options.algorithms ?? ['HS256']
+  if (typeof header['alg'] !== 'string' || !(allowed as readonly string[]).includes(header['alg']) || header['alg'] !== 'HS256') {
+    throw new ApisignError('ERR_ALG_NOT_ALLOWED', `JWT alg ${JSON.stringify(String(header['alg']).slice(0, 16))} is not allowed`)
+  }
+  if ('crit' in header) throw invalid('has crit header parameters')
+  const given = Buffer.from(s, 'base64url')
+  let ok = false
+  for (const secret of options.secrets) {
+    const expected = createHmac('sha256', Buffer.from(secret, 'utf8')).update(`${h}.${p}`).digest()
+    if (given.length === expected.length && timingSafeEqual(given, expected)) ok = true
+  }
+  if (!ok) throw new ApisignError('ERR_SIGNATURE_INVALID', 'JWT signature verification failed')
+  const now = (options.nowMs ?? Date.now()) / 1000
+  const leeway = options.clockToleranceSeconds ?? 30
+  if (typeof claims['exp'] === 'number' && now - leeway >= claims['exp']) throw new ApisignError('ERR_JWT_EXPIRED', 'JWT has expired')
+  if (typeof claims['nbf'] === 'number' && now + leeway < claims['nbf']) throw invalid('is not valid yet (nbf)')
+  return claims
+}
