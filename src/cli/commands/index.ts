@@ -4,6 +4,7 @@ import { registerEncryption } from './encryption.js'
 import { registerGenerate } from './generate.js'
 import { registerKeys } from './keys.js'
 import { registerOAuth1 } from './oauth1.js'
+import { registerSchemes } from './schemes.js'
 import { registerVerify } from './verify.js'
 
 /** A CLI command registers itself on the root program. One file per command group. */
@@ -16,4 +17,5 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerEncryption,
   registerVerify,
   registerGenerate,
+  registerSchemes,
 ]
