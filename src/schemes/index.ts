@@ -12,5 +12,5 @@ export {
   verifyWebhook,
 } from './ost.js'
 export type { OstRequest, OstSignedRequest, VerifyWebhookOptions, WebhookSecret } from './ost.js'
-export { signJwt, verifyJwt } from './jwt.js'
+export { signJwt, verifyJws, verifyJwt } from './jwt.js'
 export type { SignJwtOptions, VerifyJwtOptions } from './jwt.js'

@@ -54,10 +54,10 @@ export function signJwt(options: SignJwtOptions): string {
   return `${signingInput}.${createHmac('sha256', Buffer.from(options.secret, 'utf8')).update(signingInput).digest('base64url')}`
 }
 
-/** Options of {@link verifyJwt}. */
+/** Options of {@link verifyJws} and {@link verifyJwt}. */
 export interface VerifyJwtOptions {
-  /** Secrets accepted (current and, during rotation, the previous one). */
-  readonly secrets: readonly string[]
+  /** Keys accepted (current and, during rotation, the previous one): strings are UTF-8 secrets. */
+  readonly secrets: ReadonlyArray<string | Uint8Array>
   /** Allowed `alg` values: only HS256 is implemented; `none` and asymmetric algorithms are always refused. */
   readonly algorithms?: readonly 'HS256'[]
   /** Clock, ms. */
@@ -68,10 +68,56 @@ export interface VerifyJwtOptions {
   readonly maxLength?: number
 }
 
+const invalid = (why: string) => new ApisignError('ERR_JWT_INVALID', `JWT ${why}`)
+
 /**
- * Verify an HS256 JWT with an algorithm allowlist: `none`, RS/ES/PS algorithms (the RS/HS confusion
- * attack) and anything but the allowlist are refused before any key is used; the signature is compared
- * in constant time; `exp` and `nbf` are checked. Returns the claims.
+ * Verify a compact HS256 JWS and return its header and payload bytes. The algorithm allowlist is applied
+ * to the header before any key is used (`none`, RS/ES/PS and the RS/HS confusion attack are refused);
+ * segments must be strict base64url; the MAC is compared in constant time against every key.
+ *
+ * @example
+ * ```ts
+ * const { payload } = verifyJws(token, { secrets: [key] })
+ * ```
+ */
+export function verifyJws(token: string, options: VerifyJwtOptions): { header: Record<string, unknown>; payload: Buffer } {
+  if (typeof token !== 'string') throw invalid('must be a string')
+  if (token.length > (options.maxLength ?? 16_384)) throw new ApisignError('ERR_INPUT_TOO_LARGE', 'JWT exceeds the size limit')
+  const parts = token.split('.')
+  if (parts.length !== 3) throw invalid('must have three segments')
+  const [h, p, s] = parts as [string, string, string]
+  // Strict base64url (RFC 7515 §2): the alphabet only, no padding, and canonical (no stray trailing bits),
+  // so one token has one reading.
+  const canonical = (seg: string) => B64URL.test(seg) && seg.length % 4 !== 1 && Buffer.from(seg, 'base64url').toString('base64url') === seg
+  if (!canonical(h) || !canonical(p) || !canonical(s)) throw invalid('segments must be canonical base64url')
+  let header: unknown
+  try {
+    header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8'))
+  } catch {
+    throw invalid('header is not JSON')
+  }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) throw invalid('header must be a JSON object')
+  const hdr = header as Record<string, unknown>
+  const allowed = options.algorithms ?? ['HS256']
+  if (typeof hdr['alg'] !== 'string' || !(allowed as readonly string[]).includes(hdr['alg']) || hdr['alg'] !== 'HS256') {
+    throw new ApisignError('ERR_ALG_NOT_ALLOWED', `JWT alg ${JSON.stringify(String(hdr['alg']).slice(0, 16))} is not allowed`)
+  }
+  if ('crit' in hdr) throw invalid('has crit header parameters')
+  if ('b64' in hdr) throw invalid('has an unsupported b64 header parameter')
+  const given = Buffer.from(s, 'base64url')
+  let ok = false
+  for (const secret of options.secrets) {
+    const key = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret
+    const expected = createHmac('sha256', key).update(`${h}.${p}`).digest()
+    if (given.length === expected.length && timingSafeEqual(given, expected)) ok = true
+  }
+  if (!ok) throw new ApisignError('ERR_SIGNATURE_INVALID', 'JWT signature verification failed')
+  return { header: hdr, payload: Buffer.from(p, 'base64url') }
+}
+
+/**
+ * Verify an HS256 JWT ({@link verifyJws}), then its claims: a JSON object, `exp` and `nbf` within the
+ * leeway. Returns the claims.
  *
  * @example
  * ```ts
@@ -79,37 +125,18 @@ export interface VerifyJwtOptions {
  * ```
  */
 export function verifyJwt(token: string, options: VerifyJwtOptions): Record<string, unknown> {
-  const invalid = (why: string) => new ApisignError('ERR_JWT_INVALID', `JWT ${why}`)
-  if (typeof token !== 'string') throw invalid('must be a string')
-  if (token.length > (options.maxLength ?? 16_384)) throw new ApisignError('ERR_INPUT_TOO_LARGE', 'JWT exceeds the size limit')
-  const parts = token.split('.')
-  if (parts.length !== 3) throw invalid('must have three segments')
-  const [h, p, s] = parts as [string, string, string]
-  if (!B64URL.test(h) || !B64URL.test(p) || !B64URL.test(s)) throw invalid('segments must be base64url')
-  let header: Record<string, unknown>
-  let claims: Record<string, unknown>
+  const { payload } = verifyJws(token, options)
+  let claims: unknown
   try {
-    header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8')) as Record<string, unknown>
-    claims = JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as Record<string, unknown>
+    claims = JSON.parse(payload.toString('utf8'))
   } catch {
-    throw invalid('header or payload is not JSON')
+    throw invalid('payload is not JSON')
   }
-  if (header === null || typeof header !== 'object' || claims === null || typeof claims !== 'object' || Array.isArray(claims)) throw invalid('header and payload must be JSON objects')
-  const allowed = options.algorithms ?? ['HS256']
-  if (typeof header['alg'] !== 'string' || !(allowed as readonly string[]).includes(header['alg']) || header['alg'] !== 'HS256') {
-    throw new ApisignError('ERR_ALG_NOT_ALLOWED', `JWT alg ${JSON.stringify(String(header['alg']).slice(0, 16))} is not allowed`)
-  }
-  if ('crit' in header) throw invalid('has crit header parameters')
-  const given = Buffer.from(s, 'base64url')
-  let ok = false
-  for (const secret of options.secrets) {
-    const expected = createHmac('sha256', Buffer.from(secret, 'utf8')).update(`${h}.${p}`).digest()
-    if (given.length === expected.length && timingSafeEqual(given, expected)) ok = true
-  }
-  if (!ok) throw new ApisignError('ERR_SIGNATURE_INVALID', 'JWT signature verification failed')
+  if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) throw invalid('payload must be a JSON object')
+  const c = claims as Record<string, unknown>
   const now = (options.nowMs ?? Date.now()) / 1000
   const leeway = options.clockToleranceSeconds ?? 30
-  if (typeof claims['exp'] === 'number' && now - leeway >= claims['exp']) throw new ApisignError('ERR_JWT_EXPIRED', 'JWT has expired')
-  if (typeof claims['nbf'] === 'number' && now + leeway < claims['nbf']) throw invalid('is not valid yet (nbf)')
-  return claims
+  if (typeof c['exp'] === 'number' && now - leeway >= c['exp']) throw new ApisignError('ERR_JWT_EXPIRED', 'JWT has expired')
+  if (typeof c['nbf'] === 'number' && now + leeway < c['nbf']) throw invalid('is not valid yet (nbf)')
+  return c
 }
