@@ -26,10 +26,16 @@ export interface RequestToAuthorize {
   readonly body: Buffer | undefined
 }
 
-/** What an auth scheme adds: headers (and, for debugging a mismatch, the base string it signed). */
+/**
+ * What an auth scheme adds: headers, and for schemes that sign in the query or body (an API key in the
+ * query, OST's signature) a replacement URL (same origin) or body; plus, for explaining a mismatch, the
+ * base string it signed.
+ */
 export interface Authorization {
   readonly headers: Readonly<Record<string, string>>
   readonly baseString?: string
+  readonly url?: URL
+  readonly body?: Buffer
 }
 
 /**
@@ -86,22 +92,32 @@ export interface ClientOptions {
   readonly axios?: CreateAxiosDefaults
 }
 
-function oauth1Applier(options: OAuth1AuthOptions, clock: () => number): AuthApplier {
+/**
+ * The OAuth 1.0a applier `createClient` uses for `auth: { scheme: 'oauth1', ... }`, exported so it can be
+ * composed with other schemes (`composeAuth` in apisign/schemes). The key is loaded once here; the
+ * timestamp comes from the client's (skew-corrected) clock on every attempt.
+ *
+ * @example
+ * ```ts
+ * const auth = composeAuth(oauth1Auth({ scheme: 'oauth1', consumerKey, key }), headerTokenAuth({ fetch }))
+ * ```
+ */
+export function oauth1Auth(options: OAuth1AuthOptions): AuthApplier {
   let inFlight = 0
   const key = loadSigningKey(options.key, options.keyOptions)
   const signer = createOAuth1Signer({
     consumerKey: options.consumerKey,
     key,
-    now: clock,
     ...(options.dialect === undefined ? {} : { dialect: options.dialect }),
     ...(options.signatureMethod === undefined ? {} : { signatureMethod: options.signatureMethod }),
   })
   return {
-    async apply(request) {
+    async apply(request, context) {
       const contentType = request.headers['content-type']
       const toSign = {
         method: request.method,
         url: request.url,
+        timestamp: Math.floor(context.now() / 1000),
         ...(request.body === undefined ? {} : { body: request.body }),
         ...(contentType === undefined ? {} : { contentType }),
       }
@@ -166,7 +182,7 @@ export function createClient(options: ClientOptions): AxiosInstance {
   const auth: AuthApplier = isApplier(options.auth)
     ? options.auth
     : options.auth.scheme === 'oauth1'
-      ? oauth1Applier(options.auth, clock)
+      ? oauth1Auth(options.auth)
       : (() => {
           throw new ApisignError('ERR_CONFIG_INVALID', `unknown auth scheme ${JSON.stringify(String((options.auth as { scheme?: unknown }).scheme))}`)
         })()
@@ -224,12 +240,14 @@ export function createClient(options: ClientOptions): AxiosInstance {
       const authorization = await auth.apply({ method, url: wire, headers: plain, body: body.bytes }, { now: clock })
       const sendHeaders = new AxiosHeaders(headers)
       for (const [k, v] of Object.entries(authorization.headers)) sendHeaders.set(k, v)
+      const sendUrl = authorization.url ?? wire
+      if (sendUrl.origin !== origin) throw new ApisignError('ERR_ORIGIN_NOT_ALLOWED', `an auth scheme moved the request off ${origin}`)
       const innerConfig = {
         ...config,
-        url: wire.href,
+        url: sendUrl.href,
         baseURL: '',
         params: undefined,
-        data: body.bytes,
+        data: authorization.body ?? body.bytes,
         headers: sendHeaders,
         maxRedirects: 0,
         maxBodyLength,

@@ -1,5 +1,5 @@
 // apisign/http: the signed axios client. Curated named exports.
-export { createClient } from './client.js'
+export { createClient, oauth1Auth } from './client.js'
 export type { AuthApplier, Authorization, ClientLimits, ClientOptions, OAuth1AuthOptions, RequestToAuthorize } from './client.js'
 export type { RetryPolicy } from './retry.js'
 export { parseRetryAfter } from './retry.js'

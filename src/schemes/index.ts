@@ -14,3 +14,5 @@ export {
 export type { OstRequest, OstSignedRequest, VerifyWebhookOptions, WebhookSecret } from './ost.js'
 export { signJwt, verifyJws, verifyJwt } from './jwt.js'
 export type { SignJwtOptions, VerifyJwtOptions } from './jwt.js'
+export { apiKeyAuth, basicAuth, composeAuth, fromEnv, fromFile, fromValue, headerTokenAuth, jwtBearerAuth } from './appliers.js'
+export type { CredentialProvider } from './appliers.js'
