@@ -10,9 +10,9 @@ import axios, {
 import type { ApisignEncryptionConfig, FieldEncryption, MastercardEncryptionConfig } from '../encryption/index.js'
 import { createEncryption } from '../encryption/index.js'
 import { ApisignError, describeType } from '../errors.js'
-import type { LoadKeyOptions } from '../keys/index.js'
-import { loadSigningKey } from '../keys/index.js'
-import { type OAuth1Dialect, type SignatureMethodName, type SigningKeyInput, createOAuth1Signer, toWireUrl } from '../oauth1/index.js'
+import { toWireUrl } from '../oauth1/index.js'
+import type { OAuth1AuthOptions } from '../schemes/oauth1-auth.js'
+import { type SchemeAuthOptions, resolveAuth } from '../schemes/table.js'
 import { serializeBody } from './body.js'
 import { debug, redactError } from './redact.js'
 import { rejectionError } from './responses.js'
@@ -38,30 +38,25 @@ export interface Authorization {
   readonly body?: Buffer
 }
 
-/**
- * The seam every auth scheme plugs into: called once per attempt, at the last moment, with the final URL
- * and body bytes. `now` is the client's skew-corrected clock.
- */
-export interface AuthApplier {
-  apply(request: RequestToAuthorize, context: { readonly now: () => number }): Promise<Authorization>
+/** What the client tells an auth scheme besides the request. */
+export interface AuthContext {
+  /** The client's skew-corrected clock, ms. */
+  readonly now: () => number
+  /** The client's base URL (schemes that sign a path relative to a versioned base, e.g. OST, need it). */
+  readonly baseURL: URL
 }
 
-/** OAuth 1.0a options of {@link createClient}. */
-export interface OAuth1AuthOptions {
-  readonly scheme: 'oauth1'
-  readonly consumerKey: string
-  /** Anything `loadSigningKey` takes: a KeyObject, PEM text, a path, `{ p12, alias, password }`. */
-  readonly key: SigningKeyInput
-  readonly keyOptions?: LoadKeyOptions
-  readonly dialect?: OAuth1Dialect
-  readonly signatureMethod?: SignatureMethodName
-  /**
-   * Where RSA runs (~0.3 ms per signature). `true`: always in the libuv threadpool, so the event loop is
-   * never blocked. `false`: always inline, the lowest latency. `'auto'` (default): inline when this client
-   * has no other request in flight, in the threadpool as soon as requests overlap, where it also adds
-   * throughput on a machine with spare cores.
-   */
-  readonly async?: boolean | 'auto'
+/**
+ * The seam every auth scheme plugs into: called once per attempt, at the last moment, with the final URL
+ * and body bytes.
+ *
+ * @example
+ * ```ts
+ * const stamp: AuthApplier = { apply: async (_request, { now }) => ({ headers: { 'X-Request-Time': String(now()) } }) }
+ * ```
+ */
+export interface AuthApplier {
+  apply(request: RequestToAuthorize, context: AuthContext): Promise<Authorization>
 }
 
 /** Body and response size limits (axios `maxBodyLength` / `maxContentLength`). */
@@ -76,7 +71,12 @@ export interface ClientLimits {
 export interface ClientOptions {
   /** The partner's base URL; requests to any other origin are refused. */
   readonly baseURL: string
-  readonly auth: OAuth1AuthOptions | AuthApplier
+  /**
+   * How requests are authenticated: `{ scheme: 'oauth1', ... }` or any other scheme of apisign/schemes'
+   * table (`{ scheme: 'ost', ... }`, `'jwt-bearer'`, `'api-key'`, `'basic'`, `'sigv4'`, ...), or an
+   * AuthApplier (e.g. `authForSpec(spec, credentials)` to pick the scheme per operation).
+   */
+  readonly auth: OAuth1AuthOptions | SchemeAuthOptions | AuthApplier
   /** Field encryption per endpoint: a `createEncryption` result or a config for it. */
   readonly encryption?: FieldEncryption | MastercardEncryptionConfig | ApisignEncryptionConfig
   /** Built-in retries (default on, idempotent methods only); `false` to retry with axios-retry instead. */
@@ -92,51 +92,6 @@ export interface ClientOptions {
   readonly axios?: CreateAxiosDefaults
 }
 
-/**
- * The OAuth 1.0a applier `createClient` uses for `auth: { scheme: 'oauth1', ... }`, exported so it can be
- * composed with other schemes (`composeAuth` in apisign/schemes). The key is loaded once here; the
- * timestamp comes from the client's (skew-corrected) clock on every attempt.
- *
- * @example
- * ```ts
- * const auth = composeAuth(oauth1Auth({ scheme: 'oauth1', consumerKey, key }), headerTokenAuth({ fetch }))
- * ```
- */
-export function oauth1Auth(options: OAuth1AuthOptions): AuthApplier {
-  let inFlight = 0
-  const key = loadSigningKey(options.key, options.keyOptions)
-  const signer = createOAuth1Signer({
-    consumerKey: options.consumerKey,
-    key,
-    ...(options.dialect === undefined ? {} : { dialect: options.dialect }),
-    ...(options.signatureMethod === undefined ? {} : { signatureMethod: options.signatureMethod }),
-  })
-  return {
-    async apply(request, context) {
-      const contentType = request.headers['content-type']
-      const toSign = {
-        method: request.method,
-        url: request.url,
-        timestamp: Math.floor(context.now() / 1000),
-        ...(request.body === undefined ? {} : { body: request.body }),
-        ...(contentType === undefined ? {} : { contentType }),
-      }
-      const mode = options.async ?? 'auto'
-      const inline = mode === false || (mode === 'auto' && inFlight === 0)
-      inFlight++
-      let signed
-      try {
-        signed = inline ? signer.sign(toSign) : await signer.signAsync(toSign)
-      } finally {
-        inFlight--
-      }
-      debug('oauth1 signed %s %s params=%s', request.method, request.url.pathname, signed.oauthParams.map(([n]) => n).join(','))
-      return { headers: { Authorization: signed.authorizationHeader }, baseString: signed.signatureBaseString }
-    },
-  }
-}
-
-const isApplier = (auth: unknown): auth is AuthApplier => typeof (auth as AuthApplier | undefined)?.apply === 'function'
 const TIMESTAMP_REJECTION = /timestamp|clock|expired|time.?window|skew/i
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
@@ -178,14 +133,8 @@ export function createClient(options: ClientOptions): AxiosInstance {
   const baseNow = options.now ?? Date.now
   let skewMs = 0
   const clock = () => baseNow() + skewMs
-  if (options.auth === null || typeof options.auth !== 'object') throw new TypeError('auth must be { scheme: "oauth1", ... } or an AuthApplier')
-  const auth: AuthApplier = isApplier(options.auth)
-    ? options.auth
-    : options.auth.scheme === 'oauth1'
-      ? oauth1Auth(options.auth)
-      : (() => {
-          throw new ApisignError('ERR_CONFIG_INVALID', `unknown auth scheme ${JSON.stringify(String((options.auth as { scheme?: unknown }).scheme))}`)
-        })()
+  if (options.auth === null || typeof options.auth !== 'object') throw new TypeError('auth must be { scheme: "oauth1", ... }, another scheme of apisign/schemes, or an AuthApplier')
+  const auth: AuthApplier = resolveAuth(options.auth)
   const encryption: FieldEncryption | undefined =
     options.encryption === undefined
       ? undefined
@@ -237,7 +186,7 @@ export function createClient(options: ClientOptions): AxiosInstance {
     for (;;) {
       attempt++
       const plain = Object.fromEntries(Object.entries(headers.toJSON()).map(([k, v]) => [k.toLowerCase(), String(v)]))
-      const authorization = await auth.apply({ method, url: wire, headers: plain, body: body.bytes }, { now: clock })
+      const authorization = await auth.apply({ method, url: wire, headers: plain, body: body.bytes }, { now: clock, baseURL: base })
       const sendHeaders = new AxiosHeaders(headers)
       for (const [k, v] of Object.entries(authorization.headers)) sendHeaders.set(k, v)
       const sendUrl = authorization.url ?? wire

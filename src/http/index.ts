@@ -1,6 +1,8 @@
 // apisign/http: the signed axios client. Curated named exports.
-export { createClient, oauth1Auth } from './client.js'
-export type { AuthApplier, Authorization, ClientLimits, ClientOptions, OAuth1AuthOptions, RequestToAuthorize } from './client.js'
+export { createClient } from './client.js'
+export { oauth1Auth } from '../schemes/oauth1-auth.js'
+export type { OAuth1AuthOptions } from '../schemes/oauth1-auth.js'
+export type { AuthApplier, AuthContext, Authorization, ClientLimits, ClientOptions, RequestToAuthorize } from './client.js'
 export type { RetryPolicy } from './retry.js'
 export { parseRetryAfter } from './retry.js'
 export { parseErrorEnvelope, explainSignatureMismatch } from './responses.js'

@@ -55,28 +55,57 @@ export function fromEnv(name: string, env: Readonly<Record<string, string | unde
 const provider = (v: string | CredentialProvider<string>) => (typeof v === 'string' ? fromValue(v) : v)
 
 /**
- * An API key in a header (default `X-Api-Key`) or a query parameter. Prefer the header: query strings end
- * up in access logs.
+ * An API key in a header (default `X-Api-Key`), a query parameter or a body field (JSON object or form
+ * body): the three places providers use. Prefer the header: query strings end up in access logs, and a
+ * body field ties authentication to the content type.
  *
  * @example
  * ```ts
  * createClient({ baseURL, auth: apiKeyAuth({ key: fromEnv('PARTNER_API_KEY') }) })
  * ```
  */
-export function apiKeyAuth(options: { key: string | CredentialProvider<string>; in?: 'header' | 'query'; name?: string }): AuthApplier {
+export function apiKeyAuth(options: { key: string | CredentialProvider<string>; in?: 'header' | 'query' | 'body'; name?: string }): AuthApplier {
   const key = provider(options.key)
-  const name = options.name ?? (options.in === 'query' ? 'api_key' : 'X-Api-Key')
+  const where = options.in ?? 'header'
+  const name = options.name ?? (where === 'header' ? 'X-Api-Key' : 'api_key')
   return {
     async apply(request): Promise<Authorization> {
       const value = await key.get()
-      if (options.in === 'query') {
+      if (where === 'query') {
         const url = new URL(request.url)
         url.searchParams.set(name, value)
         return { headers: {}, url }
       }
+      if (where === 'body') {
+        const fresh = request.body === undefined || request.body.length === 0
+        const body = withBodyField(request.body, request.headers['content-type'] ?? '', name, value)
+        return { headers: fresh ? { 'Content-Type': 'application/json' } : {}, body }
+      }
       return { headers: { [name]: value } }
     },
   }
+}
+
+function withBodyField(body: Buffer | undefined, contentType: string, name: string, value: string): Buffer {
+  const text = body === undefined ? '' : body.toString('utf8')
+  if (/x-www-form-urlencoded/i.test(contentType)) {
+    const form = new URLSearchParams(text)
+    form.set(name, value)
+    return Buffer.from(form.toString(), 'utf8')
+  }
+  if (/json/i.test(contentType) || text === '') {
+    let parsed: unknown = {}
+    if (text !== '') {
+      try {
+        parsed = JSON.parse(text)
+      } catch {
+        throw new ApisignError('ERR_BODY_UNSUPPORTED', 'an API key in the body needs a JSON object or form body')
+      }
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ApisignError('ERR_BODY_UNSUPPORTED', 'an API key in the body needs a JSON object body')
+    return Buffer.from(JSON.stringify({ ...(parsed as Record<string, unknown>), [name]: value }), 'utf8')
+  }
+  throw new ApisignError('ERR_BODY_UNSUPPORTED', `an API key in the body needs a JSON or form body, not ${contentType.split(';')[0]}`)
 }
 
 /**

@@ -1,5 +1,6 @@
-// apisign/schemes: the other key + secret schemes. Curated named exports. (OST for now; issue 8 adds the
-// rest and the descriptor table.)
+// apisign/schemes: the key + secret schemes besides OAuth1 (OST, JWT bearer + X-Api-Key, API key, Basic,
+// bearer tokens, SigV4), their verifiers, and the one table createClient, the verifiers and the mock
+// gateway share. Curated named exports.
 export {
   OST_SIGNATURE_KIND,
   ostEncode,
@@ -11,10 +12,30 @@ export {
   signWebhook,
   verifyWebhook,
 } from './ost.js'
-export type { OstRequest, OstSignedRequest, VerifyWebhookOptions, WebhookSecret } from './ost.js'
+export type { OstKeyOrder, OstRequest, OstSignedRequest, VerifyWebhookOptions, WebhookSecret } from './ost.js'
+export { ostAuth, ostResource, createOstVerifier } from './ost-auth.js'
+export type { OstAuthOptions, OstVerifierOptions } from './ost-auth.js'
 export { signJwt, verifyJws, verifyJwt } from './jwt.js'
 export type { SignJwtOptions, VerifyJwtOptions } from './jwt.js'
 export { apiKeyAuth, basicAuth, composeAuth, fromEnv, fromFile, fromValue, headerTokenAuth, jwtBearerAuth } from './appliers.js'
 export type { CredentialProvider } from './appliers.js'
+export { oauth1Auth } from './oauth1-auth.js'
+export type { OAuth1AuthOptions } from './oauth1-auth.js'
 export { sigv4Auth } from './sigv4.js'
 export type { SigV4Credentials, SigV4Options } from './sigv4.js'
+export { createApiKeyVerifier, createBasicVerifier, createBearerTokenVerifier, createJwtBearerVerifier, createSigV4Verifier } from './verifiers.js'
+export type { ApiKeyVerifierOptions, BasicVerifierOptions, BearerTokenVerifierOptions, JwtBearerVerifierOptions, SigV4VerifierOptions } from './verifiers.js'
+export type { ExpiringSecret, SchemeVerdict, SchemeVerifier, SecretsByKeyId } from './verifier-types.js'
+export { SCHEMES, authForSpec, chooseRequirement, createSchemeVerifier, mastercardErrorBody, resolveAuth, schemeOf } from './table.js'
+export type {
+  CredentialsBySchemeName,
+  SchemeAuthOptions,
+  SchemeClientOptions,
+  SchemeContext,
+  SchemeDescriptor,
+  SchemeId,
+  SchemeServerOptions,
+  SchemeVerifierConfig,
+} from './table.js'
+export { indexOperations, pathBelow } from './openapi.js'
+export type { OpenApiSecurityScheme, OperationIndex, SecurityRequirement } from './openapi.js'

@@ -17,7 +17,20 @@ export function ostEncode(text: string): string {
   return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
 }
 
-function serialize(value: unknown, prefix: string, out: string[]): void {
+/**
+ * How keys are ordered. `'sdk'`: the official JS SDK's `localeCompare` everywhere, so arrays of 11 or more
+ * elements go out as 0, 1, 10, 11, 2, ... (reference §1.7/§1.8, vector ost-18). `'server'`: the platform's
+ * `_alphabeticalSort` (integer-like keys numerically, the rest by `localeCompare`), which keeps arrays in
+ * their order; the server verifies both because it signs whatever order it received.
+ */
+export type OstKeyOrder = 'sdk' | 'server'
+
+const INTEGER_LIKE = /^(0|[1-9]\d*)$/
+const serverCompare = (a: string, b: string) =>
+  INTEGER_LIKE.test(a) && INTEGER_LIKE.test(b) ? Number(a) - Number(b) : collator.compare(a, b)
+const COMPARE: Readonly<Record<OstKeyOrder, (a: string, b: string) => number>> = { sdk: collator.compare, server: serverCompare }
+
+function serialize(value: unknown, prefix: string, out: string[], compare: (a: string, b: string) => number): void {
   if (value === undefined) return
   if (value === null) {
     out.push(`${ostEncode(prefix)}=`)
@@ -29,12 +42,12 @@ function serialize(value: unknown, prefix: string, out: string[]): void {
   }
   if (Array.isArray(value)) {
     // Arrays use brackets without indices; qs still sorts the indices as strings (0, 1, 10, 11, 2, ...).
-    const keys = Object.keys(value).sort(collator.compare)
-    for (const k of keys) serialize(value[Number(k)], `${prefix}[]`, out)
+    const keys = Object.keys(value).sort(compare)
+    for (const k of keys) serialize(value[Number(k)], `${prefix}[]`, out, compare)
     return
   }
   if (typeof value === 'object') {
-    for (const k of Object.keys(value).sort(collator.compare)) serialize((value as Record<string, unknown>)[k], `${prefix}[${k}]`, out)
+    for (const k of Object.keys(value).sort(compare)) serialize((value as Record<string, unknown>)[k], `${prefix}[${k}]`, out, compare)
     return
   }
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
@@ -46,7 +59,7 @@ function serialize(value: unknown, prefix: string, out: string[]): void {
 
 /**
  * The canonical query of the official SDK: `qs.stringify(params, { arrayFormat: 'brackets', sort:
- * localeCompare })` then `%20` -> `+`. Nested objects as `a[b]`, arrays as `a[]`, keys sorted at every
+ * localeCompare })` then `%20` -> `+` (`keyOrder: 'server'` for the platform verifier's order). Nested objects as `a[b]`, arrays as `a[]`, keys sorted at every
  * level (ICU collation), `null`/`''` as `k=`, `undefined`, `[]` and `{}` dropped, Dates as ISO strings.
  *
  * @example
@@ -54,10 +67,11 @@ function serialize(value: unknown, prefix: string, out: string[]): void {
  * ostCanonicalQuery({ name: 'Ann Lee', tags: ['a', 'b'] }) // 'name=Ann+Lee&tags%5B%5D=a&tags%5B%5D=b'
  * ```
  */
-export function ostCanonicalQuery(params: Readonly<Record<string, unknown>>): string {
+export function ostCanonicalQuery(params: Readonly<Record<string, unknown>>, options: { readonly keyOrder?: OstKeyOrder } = {}): string {
   if (params === null || typeof params !== 'object' || Array.isArray(params)) throw new TypeError(`params must be an object. Received ${describeType(params)}`)
+  const compare = COMPARE[options.keyOrder ?? 'sdk']
   const out: string[] = []
-  for (const k of Object.keys(params).sort(collator.compare)) serialize(params[k], k, out)
+  for (const k of Object.keys(params).sort(compare)) serialize(params[k], k, out, compare)
   return out.join('&').replace(/%20/g, '+')
 }
 
@@ -83,6 +97,8 @@ export interface OstRequest {
   readonly baseUrl?: string
   /** Clock, ms; the timestamp is `round(now / 1000)` as the SDK computes it. */
   readonly nowMs?: number
+  /** Default `'sdk'` (byte-identical to the official JS SDK); see {@link OstKeyOrder}. */
+  readonly keyOrder?: OstKeyOrder
 }
 
 /** A signed OST request: the signature in the query for GET/DELETE, in the form body for POST. */
@@ -118,7 +134,7 @@ export function signOstRequest(request: OstRequest): OstSignedRequest {
     api_request_timestamp: Math.round((request.nowMs ?? Date.now()) / 1000),
     api_signature_kind: OST_SIGNATURE_KIND,
   }
-  const canonical = ostCanonicalQuery(params)
+  const canonical = ostCanonicalQuery(params, { keyOrder: request.keyOrder ?? 'sdk' })
   const stringToSign = ostStringToSign(request.resource, canonical)
   const signature = ostSignature(stringToSign, request.apiSecret)
   const signedQuery = `${canonical}&api_signature=${signature}`

@@ -4,16 +4,35 @@ import type { AddressInfo } from 'node:net'
 import { parse as parseYaml } from 'yaml'
 import { type ApisignEncryptionConfig, type FieldEncryption, type MastercardEncryptionConfig, createEncryption } from '../encryption/index.js'
 import { ApisignError } from '../errors.js'
-import { type ConsumerKeys, type OAuth1Verifier, createOAuth1Verifier } from '../verify/index.js'
-import { gatewayErrorBody } from './nock.js'
+import { type OpenApiSecurityScheme, type SecurityRequirement, indexOperations } from '../schemes/openapi.js'
+import { type SchemeId, type SchemeServerOptions, SCHEMES, schemeOf } from '../schemes/table.js'
+import type { SchemeVerdict, SchemeVerifier } from '../schemes/verifier-types.js'
+import { type ConsumerKeys, createOAuth1Verifier } from '../verify/index.js'
 
 /** Options of {@link startMockGateway}. */
 export interface MockGatewayOptions {
   /** OpenAPI 3.x spec: a path (YAML or JSON) or the parsed object. */
   readonly spec: string | Record<string, unknown>
-  /** Who may call: consumer keys and their public keys (or pass a ready `verifier`). */
+  /**
+   * OAuth 1.0a callers: consumer keys and their public keys (or pass a ready `verifier`). They guard the
+   * operations that declare no `security` in the spec.
+   */
   readonly consumers?: ConsumerKeys
-  readonly verifier?: OAuth1Verifier
+  readonly verifier?: SchemeVerifier
+  /**
+   * Server-side credentials per `securitySchemes` name, for operations that declare `security`:
+   * `{ scheme?, ...verifier options }` (the scheme is inferred from the spec when absent, e.g. from
+   * `x-apisign-scheme`) or a ready verifier. Every scheme the spec's operations use must be configured.
+   *
+   * ```ts
+   * security: { ostHmac: { keys: { [apiKey]: apiSecret } }, jwtBearer: { keys: { [apiKey]: secret } }, apiKey: { keys: [apiKey] } }
+   * ```
+   */
+  readonly security?: Readonly<Record<string, ({ readonly scheme?: SchemeId } & Record<string, unknown>) | SchemeVerifier>>
+  /** Answer 429 with `Retry-After` once a caller exceeds `requests` per `perMs` (fixed window per principal). */
+  readonly rateLimit?: { readonly requests: number; readonly perMs: number }
+  /** Server clock, ms (verifiers' timestamp windows, rate-limit windows). Default `Date.now`. */
+  readonly now?: () => number
   /**
    * The client's encryption config (a `mastercard-client-encryption` config or apisign's typed one): the
    * gateway applies its partner-side view, decrypting request fields where the client encrypts them and
@@ -36,13 +55,18 @@ export interface MockGateway {
   /** Base URL including the spec's server base path, e.g. `http://127.0.0.1:40123/mini`. */
   readonly url: string
   /** Requests served so far, with their verification outcome. */
-  readonly requests: ReadonlyArray<{ method: string; path: string; status: number; code?: string; body?: unknown }>
+  readonly requests: ReadonlyArray<{ method: string; path: string; status: number; code?: string; principal?: string; body?: unknown }>
   close(): Promise<void>
 }
 
 interface Route {
   readonly pattern: RegExp
   readonly methods: Map<string, Record<string, unknown>>
+}
+
+interface Guard {
+  readonly verifier: SchemeVerifier
+  readonly rejectionBody: (verdict: Extract<SchemeVerdict, { ok: false }>) => unknown
 }
 
 function loadSpec(spec: MockGatewayOptions['spec']): Record<string, unknown> {
@@ -154,25 +178,91 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options']
 export async function startMockGateway(options: MockGatewayOptions): Promise<MockGateway> {
   const spec = loadSpec(options.spec)
   if (typeof spec['paths'] !== 'object' || spec['paths'] === null) throw new ApisignError('ERR_SPEC_INVALID', 'spec has no paths')
-  const verifier =
-    options.verifier ??
-    (options.consumers !== undefined
-      ? createOAuth1Verifier({ consumers: options.consumers, debug: options.debug ?? true })
-      : (() => {
-          throw new TypeError('startMockGateway needs consumers or a verifier')
-        })())
+  const now = options.now ?? Date.now
+  const basePath = basePathOf(spec)
+  const index = indexOperations(spec)
+  const defaultGuard: Guard | undefined =
+    options.verifier !== undefined || options.consumers !== undefined
+      ? {
+          verifier: options.verifier ?? createOAuth1Verifier({ consumers: options.consumers as ConsumerKeys, debug: options.debug ?? true, now }),
+          rejectionBody: SCHEMES.oauth1.rejectionBody,
+        }
+      : undefined
+  const guards = new Map<string, Guard>()
+  for (const [name, given] of Object.entries(options.security ?? {})) {
+    const securityScheme: OpenApiSecurityScheme | undefined = index.securitySchemes[name]
+    if (securityScheme === undefined) throw new ApisignError('ERR_SCHEME_CONFIG', `the spec has no security scheme named ${name}`)
+    const id = (given as { scheme?: SchemeId }).scheme ?? schemeOf(securityScheme)
+    if (id === undefined || !Object.hasOwn(SCHEMES, id)) throw new ApisignError('ERR_SCHEME_CONFIG', `security scheme ${name}: say which scheme it is ({ scheme: ... } or x-apisign-scheme)`)
+    const row = SCHEMES[id]
+    if (typeof (given as SchemeVerifier).verify === 'function') {
+      guards.set(name, { verifier: given as SchemeVerifier, rejectionBody: row.rejectionBody })
+      continue
+    }
+    const { scheme: _scheme, ...verifierOptions } = given as { scheme?: SchemeId } & Record<string, unknown>
+    const verifier = (row.verifier as (o: SchemeServerOptions[SchemeId], c: object) => SchemeVerifier)(verifierOptions as never, { securityScheme, basePath, now })
+    guards.set(name, { verifier, rejectionBody: row.rejectionBody })
+  }
+  if (defaultGuard === undefined && guards.size === 0) throw new TypeError('startMockGateway needs consumers, a verifier or security credentials')
+  // `consumers` / `verifier` also serve the spec's OAuth 1.0a security schemes (x-apisign-scheme: oauth1).
+  if (defaultGuard !== undefined) {
+    for (const [name, securityScheme] of Object.entries(index.securitySchemes)) {
+      if (!guards.has(name) && schemeOf(securityScheme) === 'oauth1') guards.set(name, defaultGuard)
+    }
+  }
+  // Every scheme an operation names must be configured: a contract test must not pass by accident.
+  for (const [template, item] of Object.entries(spec['paths'] as Record<string, Record<string, unknown>>)) {
+    for (const m of METHODS) {
+      const found = item[m] === undefined ? undefined : index.find(m, template.replace(/\{[^}]+\}/g, 'x'))
+      for (const requirement of found?.security ?? []) {
+        for (const name of Object.keys(requirement)) {
+          if (!guards.has(name)) throw new ApisignError('ERR_SCHEME_CONFIG', `${m.toUpperCase()} ${template} requires security scheme ${name}; pass its credentials in security`)
+        }
+      }
+      if (item[m] !== undefined && (found?.security.length ?? 0) === 0 && defaultGuard === undefined) {
+        throw new ApisignError('ERR_SCHEME_CONFIG', `${m.toUpperCase()} ${template} declares no security; pass consumers or a verifier for it`)
+      }
+    }
+  }
+  const authenticate = async (method: string, path: string, received: Parameters<SchemeVerifier['verify']>[0]) => {
+    const security: readonly SecurityRequirement[] = index.find(method, path)?.security ?? []
+    if (security.length === 0) {
+      const verdict = await (defaultGuard as Guard).verifier.verify(received)
+      return { verdict, guard: defaultGuard as Guard }
+    }
+    let first: { verdict: SchemeVerdict; guard: Guard } | undefined
+    for (const requirement of security) {
+      const principals: string[] = []
+      let failed: { verdict: SchemeVerdict; guard: Guard } | undefined
+      for (const name of Object.keys(requirement)) {
+        const guard = guards.get(name) as Guard
+        const verdict = await guard.verifier.verify(received)
+        if (!verdict.ok) {
+          failed = { verdict, guard }
+          break
+        }
+        principals.push(verdict.principal)
+      }
+      if (failed === undefined) {
+        const firstName = Object.keys(requirement)[0]
+        return { verdict: { ok: true, principal: principals.join('+') || 'anonymous' } as SchemeVerdict, guard: firstName === undefined ? undefined : guards.get(firstName) }
+      }
+      first ??= failed
+    }
+    return first as { verdict: SchemeVerdict; guard: Guard }
+  }
+  const windows = new Map<string, { start: number; count: number }>()
   const encryption =
     options.encryption === undefined
       ? undefined
       : typeof (options.encryption as FieldEncryption).encrypt === 'function'
         ? (options.encryption as FieldEncryption)
         : createEncryption(partnerView(options.encryption as unknown as Record<string, unknown>))
-  const basePath = basePathOf(spec)
   const routes: Route[] = Object.entries(spec['paths'] as Record<string, Record<string, unknown>>).map(([template, item]) => ({
     pattern: new RegExp(`^${template.replace(/[.*+?^${}()|[\]\\]/g, (c) => (c === '{' || c === '}' ? c : `\\${c}`)).replace(/\{[^}]+\}/g, '[^/]+')}$`),
     methods: new Map(METHODS.filter((m) => item[m] !== undefined).map((m) => [m.toUpperCase(), item[m] as Record<string, unknown>])),
   }))
-  const requests: Array<{ method: string; path: string; status: number; code?: string; body?: unknown }> = []
+  const requests: Array<{ method: string; path: string; status: number; code?: string; principal?: string; body?: unknown }> = []
   const log = options.log ?? (() => undefined)
 
   const send = (res: ServerResponse, status: number, body: unknown, extraHeaders: Record<string, string | undefined> = {}) => {
@@ -190,8 +280,9 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
     const url = `http://${req.headers.host}${req.url}`
     const pathname = new URL(url).pathname
     const path = basePath !== '' && pathname.startsWith(basePath) ? pathname.slice(basePath.length) || '/' : pathname
+    let principal: string | undefined
     const record = (status: number, code?: string, body?: unknown) => {
-      requests.push({ method, path, status, ...(code === undefined ? {} : { code }), ...(body === undefined ? {} : { body }) })
+      requests.push({ method, path, status, ...(code === undefined ? {} : { code }), ...(principal === undefined ? {} : { principal }), ...(body === undefined ? {} : { body }) })
       log(`${method} ${pathname} -> ${status}${code === undefined ? '' : ` ${code}`}`)
     }
     const route = routes.find((r) => r.pattern.test(path))
@@ -204,10 +295,21 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
       record(405, 'METHOD_NOT_ALLOWED')
       return send(res, 405, { Errors: { Error: [{ Source: 'Gateway', ReasonCode: 'METHOD_NOT_ALLOWED', Description: `${method} not allowed`, Recoverable: false }] } }, { allow: [...route.methods.keys()].join(', ') })
     }
-    const verdict = await verifier.verify({ method, url, headers: req.headers, body: raw })
+    const { verdict, guard } = await authenticate(method, path, { method, url, headers: req.headers, body: raw })
     if (!verdict.ok) {
       record(401, verdict.code)
-      return send(res, 401, gatewayErrorBody(verdict))
+      return send(res, 401, (guard as Guard).rejectionBody(verdict))
+    }
+    principal = verdict.principal
+    if (options.rateLimit !== undefined) {
+      const t = now()
+      let window = windows.get(verdict.principal)
+      if (window === undefined || t - window.start >= options.rateLimit.perMs) windows.set(verdict.principal, (window = { start: t, count: 0 }))
+      if (++window.count > options.rateLimit.requests) {
+        const retryAfter = Math.max(1, Math.ceil((window.start + options.rateLimit.perMs - t) / 1000))
+        record(429, 'ERR_RATE_LIMITED')
+        return send(res, 429, (guard ?? { rejectionBody: SCHEMES.oauth1.rejectionBody }).rejectionBody({ ok: false, code: 'ERR_RATE_LIMITED', message: 'rate limit exceeded' }), { 'retry-after': String(retryAfter) })
+      }
     }
     let requestBody: unknown
     if (raw.length > 0 && /json/i.test(String(req.headers['content-type'] ?? ''))) {

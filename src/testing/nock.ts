@@ -1,6 +1,8 @@
 import { isUtf8 } from 'node:buffer'
 import type { Interceptor, ReplyHeaders, Scope } from 'nock'
-import type { OAuth1Verifier, VerificationResult } from '../verify/index.js'
+import { mastercardErrorBody } from '../schemes/table.js'
+import type { SchemeVerifier } from '../schemes/verifier-types.js'
+import type { VerificationResult } from '../verify/index.js'
 
 /** What a reply function of {@link interceptSigned} receives. */
 export interface VerifiedRequest {
@@ -8,12 +10,16 @@ export interface VerifiedRequest {
   readonly url: string
   readonly headers: Readonly<Record<string, string | string[] | undefined>>
   readonly body: Buffer
+  /** Who called (the OAuth1 consumer key, the API key, ...). */
+  readonly principal: string
+  /** @deprecated use `principal` (same value for OAuth1). */
   readonly consumerKey: string
 }
 
 /** Options of {@link interceptSigned}. */
 export interface InterceptSignedOptions {
-  readonly verifier: OAuth1Verifier
+  /** An OAuth1 verifier or any scheme verifier of apisign/schemes. */
+  readonly verifier: SchemeVerifier
   /** The scope's origin, e.g. `https://sandbox.api.example.com` (nock hands over only the path). */
   readonly origin: string
   /** The answer to a request that verified. Default `200 {}`. */
@@ -22,7 +28,7 @@ export interface InterceptSignedOptions {
 
 /** The gateway-style error body of a rejected request (Mastercard's `Errors.Error[]` envelope). */
 export function gatewayErrorBody(result: Extract<VerificationResult, { ok: false }>) {
-  return { Errors: { Error: [{ Source: 'Gateway', ReasonCode: result.code, Description: result.message, Recoverable: false }] } }
+  return mastercardErrorBody(result)
 }
 
 /** nock passes a request body that is not valid UTF-8 as a hex string: undo that to get the raw bytes. */
@@ -56,7 +62,7 @@ export function interceptSigned(interceptor: Interceptor, options: InterceptSign
     const url = `${options.origin.replace(/\/$/, '')}${uri}`
     const result = await options.verifier.verify({ method: this.req.method ?? 'GET', url, headers: this.req.headers, body: bytes })
     if (!result.ok) return [401, gatewayErrorBody(result), { 'content-type': 'application/json' }]
-    const request: VerifiedRequest = { method: this.req.method ?? 'GET', url, headers: this.req.headers, body: bytes, consumerKey: result.consumerKey }
+    const request: VerifiedRequest = { method: this.req.method ?? 'GET', url, headers: this.req.headers, body: bytes, principal: result.principal, consumerKey: result.principal }
     const [status, answer, headers] = options.reply ? await options.reply(request) : [200, {}]
     return [status, answer as never, headers]
   } as never)

@@ -66,7 +66,7 @@ export interface ReceivedRequest {
 
 /** The verdict. */
 export type VerificationResult =
-  | { readonly ok: true; readonly consumerKey: string }
+  | { readonly ok: true; readonly consumerKey: string; /** The consumer key (the common SchemeVerdict field). */ readonly principal: string }
   | { readonly ok: false; readonly code: ApisignErrorCode; readonly message: string; readonly acceptableSignatureBaseString?: string }
 
 /** A verifier bound to its keys and stores. */
@@ -226,7 +226,8 @@ export function createOAuth1Verifier(options: OAuth1VerifierOptions): OAuth1Veri
   return {
     async verify(request) {
       try {
-        return { ok: true, consumerKey: await check(request) }
+        const consumerKey = await check(request)
+        return { ok: true, consumerKey, principal: consumerKey }
       } catch (error) {
         if (error instanceof Rejection) {
           return {

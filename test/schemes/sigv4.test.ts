@@ -13,7 +13,7 @@ const NOW = Date.parse('2015-08-30T12:36:00Z')
 describe('SigV4 through @smithy/signature-v4', () => {
   it('reproduces the official get-vanilla case', async () => {
     const auth = sigv4Auth({ region: 'us-east-1', service: 'service', credentials: CREDENTIALS })
-    const result = await auth.apply({ method: 'GET', url: new URL('https://example.amazonaws.com/'), headers: {}, body: undefined }, { now: () => NOW })
+    const result = await auth.apply({ method: 'GET', url: new URL('https://example.amazonaws.com/'), headers: {}, body: undefined }, { now: () => NOW, baseURL: new URL('https://example.amazonaws.com/') })
     expect(result.headers).toEqual({ 'x-amz-date': '20150830T123600Z', authorization: GET_VANILLA })
   })
 

@@ -28,7 +28,7 @@ const make = (extra: Record<string, unknown> = {}) => createOAuth1Verifier({ con
 
 describe('OAuth1 verifier: accepts a good request', () => {
   it('accepts once', async () => {
-    expect(await make().verify(received())).toEqual({ ok: true, consumerKey: 'ck!known' })
+    expect(await make().verify(received())).toEqual({ ok: true, consumerKey: 'ck!known', principal: 'ck!known' })
   })
   it('accepts RSA-PSS and bodiless GETs', async () => {
     const v = make()
