@@ -92,7 +92,11 @@ export interface ClientOptions {
   readonly axios?: CreateAxiosDefaults
 }
 
-const TIMESTAMP_REJECTION = /timestamp|clock|expired|time.?window|skew/i
+// A rejection that blames the time. Only the reason and description count, never an echoed base string
+// (it always contains "oauth_timestamp"), and not "expired" alone (tokens and keys expire too).
+const TIMESTAMP_REJECTION = /timestamp|clock|time.?window|skew|request.?time/i
+const blamesTime = (data: unknown) =>
+  TIMESTAMP_REJECTION.test(textOf(data).replace(/acceptable signature base string.*$/is, '').replace(/oauth_timestamp=\d+/g, ''))
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 function attachHttpFields(error: ApisignError, config: InternalAxiosRequestConfig, response: AxiosResponse | undefined): ApisignError {
@@ -248,7 +252,7 @@ export function createClient(options: ClientOptions): AxiosInstance {
       }
       // Clock skew: a 401 that blames the timestamp, and a Date header to learn the offset from.
       const dateHeader = response.headers['date']
-      if (status === 401 && policy.clockSkew && !skewRetried && typeof dateHeader === 'string' && TIMESTAMP_REJECTION.test(textOf(response.data))) {
+      if (status === 401 && policy.clockSkew && !skewRetried && typeof dateHeader === 'string' && blamesTime(response.data)) {
         const serverNow = Date.parse(dateHeader)
         if (!Number.isNaN(serverNow)) {
           skewRetried = true

@@ -20,6 +20,22 @@ export interface PartnerErrorEntry {
 export function parseErrorEnvelope(data: unknown): PartnerErrorEntry[] {
   const body = typeof data === 'string' ? safeJson(data) : data
   if (body === null || typeof body !== 'object') return []
+  // The OST platform's envelope: { success: false, err: { code, msg, internal_id, error_data: [{ parameter, msg }] } }.
+  const ost = pick(body, 'err')
+  if (pick(body, 'success') === false && ost !== null && typeof ost === 'object') {
+    const field = (o: object, k: string) => (typeof pick(o, k) === 'string' ? (pick(o, k) as string) : undefined)
+    const data = pick(ost, 'error_data')
+    const params = Array.isArray(data) ? data.filter((d): d is object => d !== null && typeof d === 'object').map((d) => field(d, 'parameter')).filter((p) => p !== undefined) : []
+    const msg = field(ost, 'msg')
+    return [{ source: 'OST', reasonCode: field(ost, 'internal_id') ?? field(ost, 'code'), description: params.length > 0 ? `${msg ?? ''} (parameter: ${params.join(', ')})`.trim() : msg, recoverable: undefined }]
+  }
+  // A plain { error: { code, message } } (many JSON APIs, and apisign's mock gateway for the simple schemes).
+  const plain = pick(body, 'error')
+  if (plain !== null && typeof plain === 'object' && !Array.isArray(plain) && pick(body, 'Errors') === undefined && pick(body, 'errors') === undefined) {
+    const code = pick(plain, 'code')
+    const message = pick(plain, 'message')
+    return [{ source: undefined, reasonCode: typeof code === 'string' ? code : undefined, description: typeof message === 'string' ? message : undefined, recoverable: undefined }]
+  }
   const errors = pick(body, 'Errors') ?? pick(body, 'errors')
   const list = errors !== null && typeof errors === 'object' && !Array.isArray(errors) ? (pick(errors, 'Error') ?? pick(errors, 'error')) : errors
   const entries = Array.isArray(list) ? list : list !== undefined && list !== null ? [list] : []

@@ -128,6 +128,15 @@ export const SCHEMES: { readonly [K in SchemeId]: SchemeDescriptor<K> } = {
     verifier: (o, c) => createJwtBearerVerifier({ ...(c.now === undefined ? {} : { now: c.now }), ...o }),
     rejectionBody: genericErrorBody,
   },
+  sigv4: {
+    id: 'sigv4',
+    title: 'AWS Signature Version 4',
+    // API Gateway's own extension for IAM-signed operations.
+    fromOpenApi: (s) => s['x-amazon-apigateway-authtype'] === 'awsSigv4',
+    applier: (o) => sigv4Auth(o),
+    verifier: (o, c) => createSigV4Verifier({ ...(c.now === undefined ? {} : { now: c.now }), ...o }),
+    rejectionBody: genericErrorBody,
+  },
   'bearer-token': {
     id: 'bearer-token',
     title: 'Provider-issued bearer token',
@@ -156,15 +165,6 @@ export const SCHEMES: { readonly [K in SchemeId]: SchemeDescriptor<K> } = {
     fromOpenApi: (s) => s.type?.toLowerCase() === 'http' && s.scheme?.toLowerCase() === 'basic',
     applier: (o) => basicAuth(o),
     verifier: (o, c) => createBasicVerifier({ ...(c.now === undefined ? {} : { now: c.now }), ...o }),
-    rejectionBody: genericErrorBody,
-  },
-  sigv4: {
-    id: 'sigv4',
-    title: 'AWS Signature Version 4',
-    // API Gateway's own extension for IAM-signed operations.
-    fromOpenApi: (s) => s['x-amazon-apigateway-authtype'] === 'awsSigv4',
-    applier: (o) => sigv4Auth(o),
-    verifier: (o, c) => createSigV4Verifier({ ...(c.now === undefined ? {} : { now: c.now }), ...o }),
     rejectionBody: genericErrorBody,
   },
 }

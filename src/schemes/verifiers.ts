@@ -295,7 +295,7 @@ export function createSigV4Verifier(options: SigV4VerifierOptions): SchemeVerifi
       const given = Buffer.from(signature, 'hex')
       let ok = false
       for (const secretAccessKey of secrets.length > 0 ? secrets : ['\u0000apisign-dummy-secret']) {
-        const signer = new SignatureV4({ credentials: { accessKeyId, secretAccessKey }, region, service, sha256: Sha256, uriEscapePath: true })
+        const signer = new SignatureV4({ credentials: { accessKeyId, secretAccessKey }, region, service, sha256: Sha256, uriEscapePath: true, applyChecksum: names.includes('x-amz-content-sha256') })
         const resigned = await signer.sign(
           new HttpRequest({ method: request.method.toUpperCase(), protocol: url.protocol, hostname: url.hostname, path: url.pathname, query, headers, ...(body.length === 0 ? {} : { body }) }),
           { signingDate: new Date(when), signableHeaders: new Set(names) },
