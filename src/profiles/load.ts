@@ -8,6 +8,8 @@ import { ApisignError, describeType } from '../errors.js'
 import type { ClientOptions, OAuth1AuthOptions } from '../http/index.js'
 import type { RetryPolicy } from '../http/retry.js'
 import { type FilePermissionPolicy, loadSigningKey } from '../keys/index.js'
+import { fromEnv, fromFile } from '../schemes/appliers.js'
+import { SCHEMES, type SchemeAuthOptions, type SchemeId, resolveAuth } from '../schemes/table.js'
 
 /** The environments a profile can target. Any other name is allowed too; these two get host checks. */
 export type Environment = 'sandbox' | 'production' | (string & {})
@@ -31,10 +33,27 @@ export type Environment = 'sandbox' | 'production' | (string & {})
  * supported) or `passwordFile`; the consumer key may be inline or `consumerKeyEnv`. Paths are relative to
  * the config file.
  */
+/**
+ * A secret in a profile, never the value itself: an environment variable (read on every attempt) or a file
+ * (re-read when it changes), so a rotated secret is picked up without a restart.
+ */
+export type SecretReference = { readonly env: string } | { readonly file: string }
+
+/**
+ * Another scheme of apisign/schemes' table in a profile: the scheme's client options, with every secret as
+ * a {@link SecretReference}, e.g. `{ "scheme": "ost", "apiKey": "65e2...", "apiSecret": { "env": "OST_API_SECRET" } }`
+ * or `{ "scheme": "sigv4", "region": "eu-west-1", "service": "execute-api",
+ * "credentials": { "accessKeyId": "AKID...", "secretAccessKey": { "file": "./aws-secret" } } }`.
+ */
+export interface SchemeProfileAuth {
+  readonly scheme: Exclude<SchemeId, 'oauth1'>
+  readonly [option: string]: unknown
+}
+
 export interface ProfileSpec {
   readonly environment?: Environment
   readonly baseURL: string
-  readonly auth: {
+  readonly auth: SchemeProfileAuth | {
     readonly scheme: 'oauth1'
     readonly consumerKey?: string
     readonly consumerKeyEnv?: string
@@ -66,7 +85,8 @@ export interface ProfilesFile {
 export interface Profile extends ClientOptions {
   readonly name: string
   readonly environment: Environment
-  readonly auth: OAuth1AuthOptions & { readonly key: KeyObject }
+  /** OAuth 1.0a with its key loaded, or another scheme's options with secrets as credential providers. */
+  readonly auth: (OAuth1AuthOptions & { readonly key: KeyObject }) | Exclude<SchemeAuthOptions, { readonly scheme: 'oauth1' }>
   readonly timeout: number
 }
 
@@ -171,8 +191,15 @@ export async function loadProfile(name?: string, options: LoadProfileOptions = {
     }
   }
 
+  if (spec.auth === undefined || spec.auth === null || typeof spec.auth !== 'object') throw invalid(chosen, 'auth is required')
+  if (spec.auth.scheme !== 'oauth1') {
+    // Read on every attempt: the live environment first (a rotated secret shows there), then `.env`.
+    const live = options.env ?? process.env
+    const lookup = new Proxy({} as Record<string, string | undefined>, { get: (_t, k) => (typeof k === 'string' ? (live[k] ?? env[k]) : undefined) })
+    const auth = schemeAuth(chosen, spec.auth as SchemeProfileAuth, lookup, base)
+    return deepFreeze(assemble(chosen, environment, url, auth, spec, base, options))
+  }
   const auth = spec.auth
-  if (auth === undefined || auth === null || auth.scheme !== 'oauth1') throw invalid(chosen, 'auth.scheme must be "oauth1"')
   if ('password' in (auth.key ?? {}) || 'consumerSecret' in auth) {
     throw invalid(chosen, 'secrets must not be written in the config file; use passwordEnv or passwordFile')
   }
@@ -205,6 +232,55 @@ export async function loadProfile(name?: string, options: LoadProfileOptions = {
     throw error
   }
 
+  const oauth1: Profile['auth'] = {
+    scheme: 'oauth1',
+    consumerKey,
+    key,
+    ...(auth.dialect === undefined ? {} : { dialect: auth.dialect }),
+    ...(auth.signatureMethod === undefined ? {} : { signatureMethod: auth.signatureMethod }),
+  }
+  return deepFreeze(assemble(chosen, environment, url, oauth1, spec, base, options))
+}
+
+const SECRET_FIELD = /secret|password|token|^key$/i
+
+/** Turn `{ env }` / `{ file }` references into credential providers; refuse inline secrets. */
+function schemeAuth(profile: string, auth: SchemeProfileAuth, env: Readonly<Record<string, string | undefined>>, base: string): Exclude<SchemeAuthOptions, { readonly scheme: 'oauth1' }> {
+  if (typeof auth.scheme !== 'string' || !Object.hasOwn(SCHEMES, auth.scheme)) {
+    throw invalid(profile, `auth.scheme must be one of ${Object.keys(SCHEMES).join(', ')}`)
+  }
+  const convert = (value: unknown, path: string): unknown => {
+    if (typeof value === 'string') {
+      if (SECRET_FIELD.test(path.split('.').pop() ?? '')) throw invalid(profile, `${path} is a secret: write { "env": "NAME" } or { "file": "./path" }, not the value`)
+      return value
+    }
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return value
+    const entries = Object.entries(value)
+    if (entries.length === 1 && entries[0]?.[0] === 'env' && typeof entries[0][1] === 'string') {
+      const name = entries[0][1]
+      if (env[name] === undefined || env[name] === '') throw invalid(profile, `environment variable ${name} (${path}) is not set`)
+      return fromEnv(name, env)
+    }
+    if (entries.length === 1 && entries[0]?.[0] === 'file' && typeof entries[0][1] === 'string') {
+      const file = resolve(base, entries[0][1])
+      if (!existsSync(file)) throw new ApisignError('ERR_FILE_NOT_FOUND', `profile ${profile}: ${path} file ${file} does not exist`)
+      return fromFile(file)
+    }
+    return Object.fromEntries(entries.map(([k, v]) => [k, convert(v, `${path}.${k}`)]))
+  }
+  const converted = convert(auth, 'auth') as Exclude<SchemeAuthOptions, { readonly scheme: 'oauth1' }>
+  // Build the applier once here so a missing or mistyped option fails at load time, not on the first call.
+  try {
+    resolveAuth(converted)
+  } catch (error) {
+    if (error instanceof ApisignError) throw new ApisignError(error.code, `profile ${profile}: ${error.message}`, { cause: error })
+    if (error instanceof TypeError) throw invalid(profile, `auth: ${error.message}`)
+    throw error
+  }
+  return converted
+}
+
+function assemble(chosen: string, environment: Environment, url: URL, auth: Profile['auth'], spec: ProfileSpec, base: string, options: LoadProfileOptions): Profile {
   let encryption: ClientOptions['encryption']
   if (spec.encryption !== undefined) {
     const enc = spec.encryption as Record<string, unknown>
@@ -229,17 +305,11 @@ export async function loadProfile(name?: string, options: LoadProfileOptions = {
     name: chosen,
     environment,
     baseURL: url.href.replace(/\/$/, ''),
-    auth: {
-      scheme: 'oauth1',
-      consumerKey,
-      key,
-      ...(auth.dialect === undefined ? {} : { dialect: auth.dialect }),
-      ...(auth.signatureMethod === undefined ? {} : { signatureMethod: auth.signatureMethod }),
-    },
+    auth,
     timeout: spec.timeoutMs ?? 30_000,
     ...(encryption === undefined ? {} : { encryption }),
     ...(spec.retry === undefined ? {} : { retry: spec.retry }),
     ...(spec.limits === undefined ? {} : { limits: spec.limits }),
   }
-  return deepFreeze(profile)
+  return profile
 }

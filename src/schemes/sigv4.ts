@@ -14,11 +14,18 @@ export interface SigV4Credentials {
   readonly sessionToken?: string
 }
 
+/** Credentials whose secret parts may each come from a provider (a profile's `{ "env": ... }`, a file). */
+export interface SigV4CredentialSources {
+  readonly accessKeyId: string | CredentialProvider<string>
+  readonly secretAccessKey: string | CredentialProvider<string>
+  readonly sessionToken?: string | CredentialProvider<string>
+}
+
 /** Options of {@link sigv4Auth}. */
 export interface SigV4Options {
   readonly region: string
   readonly service: string
-  readonly credentials: SigV4Credentials | CredentialProvider<SigV4Credentials>
+  readonly credentials: SigV4CredentialSources | CredentialProvider<SigV4Credentials>
   /** Add `x-amz-content-sha256` (S3 wants it). Default false. */
   readonly contentSha256Header?: boolean
 }
@@ -32,9 +39,20 @@ export interface SigV4Options {
  * ```
  */
 export function sigv4Auth(options: SigV4Options): AuthApplier {
-  const provider = typeof (options.credentials as CredentialProvider<SigV4Credentials>).get === 'function'
-    ? (options.credentials as CredentialProvider<SigV4Credentials>)
-    : { get: async () => options.credentials as SigV4Credentials }
+  const value = (v: string | CredentialProvider<string>) => (typeof v === 'string' ? v : v.get())
+  const provider: CredentialProvider<SigV4Credentials> =
+    typeof (options.credentials as CredentialProvider<SigV4Credentials>).get === 'function'
+      ? (options.credentials as CredentialProvider<SigV4Credentials>)
+      : {
+          get: async () => {
+            const c = options.credentials as SigV4CredentialSources
+            return {
+              accessKeyId: await value(c.accessKeyId),
+              secretAccessKey: await value(c.secretAccessKey),
+              ...(c.sessionToken === undefined ? {} : { sessionToken: await value(c.sessionToken) }),
+            }
+          },
+        }
   const signer = new SignatureV4({
     credentials: async () => {
       const c = await provider.get()

@@ -5,7 +5,9 @@ import { join } from 'node:path'
 import { createPrivateKey } from 'node:crypto'
 import { afterAll, describe, expect, it } from 'vitest'
 import { runCli } from '../../src/cli/run.js'
+import { loadSpec } from '../../src/codegen/index.js'
 import { createClient } from '../../src/http/index.js'
+import { authForSpec } from '../../src/schemes/index.js'
 import { signRequest } from '../../src/oauth1/index.js'
 import { REPO_ROOT, readShared, sharedPath } from '../helpers/shared.js'
 
@@ -53,6 +55,35 @@ describe('apisign mock (the built binary)', () => {
       const api = createClient({ baseURL: url, auth: { scheme: 'oauth1', consumerKey: 'ck!bin', key: keyFile } })
       const r = await api.get('/payments/pay_123')
       expect(r.data).toMatchObject({ id: 'pay_123', status: 'AUTHORIZED' })
+    } finally {
+      child.kill('SIGTERM')
+    }
+  })
+
+  it('--security serves the OST spec: OST HMAC and JWT bearer + X-Api-Key, secrets from the environment', async () => {
+    const securityFile = join(dir, 'security.json')
+    writeFileSync(
+      securityFile,
+      JSON.stringify({ ostHmac: { keys: { k1: { env: 'OST_SECRET' } } }, jwtBearer: { keys: { k1: { env: 'JWT_SECRET' } } }, apiKey: { keys: ['k1'] } }),
+    )
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'dist/cli/main.js'), 'mock', '--spec', join(REPO_ROOT, 'openapi/ost.yaml'), '--security', securityFile, '--json'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, OST_SECRET: 'ost-secret', JWT_SECRET: 'jwt-secret-jwt-secret-jwt-secret!' },
+    })
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => resolve((JSON.parse(d.toString()) as { url: string }).url))
+        child.once('exit', (c) => reject(new Error(`mock exited ${c}`)))
+      })
+      const spec = await loadSpec(join(REPO_ROOT, 'openapi/ost.yaml'))
+      const api = createClient({
+        baseURL: url,
+        auth: authForSpec(spec, { ostHmac: { apiKey: 'k1', apiSecret: 'ost-secret' }, jwtBearer: { apiKey: 'k1', secret: 'jwt-secret-jwt-secret-jwt-secret!' }, apiKey: { key: 'k1' } }),
+      })
+      expect((await api.get('/users/u-1/balance')).status).toBe(200)
+      expect((await api.get('/reports/daily', { params: { date: '2026-11-24' } })).data).toEqual({ date: '2026-11-24', total: 42 })
+      const wrong = createClient({ baseURL: url, auth: authForSpec(spec, { ostHmac: { apiKey: 'k1', apiSecret: 'wrong' } }), retry: false })
+      await expect(wrong.get('/users/u-1/balance')).rejects.toMatchObject({ code: 'ERR_GATEWAY_REJECTED' })
     } finally {
       child.kill('SIGTERM')
     }

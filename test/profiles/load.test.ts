@@ -8,6 +8,12 @@ import { loadProfile } from '../../src/profiles/index.js'
 import { sharedPath } from '../helpers/shared.js'
 import { startVerifyingServer, verifyingResponder } from '../helpers/verifying-server.js'
 
+/** The OAuth1 part of a profile (these tests load oauth1 profiles). */
+function oauth1(profile: Awaited<ReturnType<typeof loadProfile>>) {
+  if (profile.auth.scheme !== 'oauth1') throw new Error('expected an oauth1 profile')
+  return profile.auth
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'apisign-profiles-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 mkdirSync(join(dir, 'keys'))
@@ -43,8 +49,8 @@ describe('loadProfile', () => {
     write({ sandbox, production }, { defaultProfile: 'sandbox' })
     const s = await loadProfile(undefined, { cwd: dir, env })
     expect(s).toMatchObject({ name: 'sandbox', environment: 'sandbox', baseURL: 'https://sandbox.api.example.com', timeout: 30000 })
-    expect(s.auth.consumerKey).toBe('sbx-ck')
-    expect(s.auth.key.type).toBe('private')
+    expect(oauth1(s).consumerKey).toBe('sbx-ck')
+    expect(oauth1(s).key.type).toBe('private')
     expect(Object.isFrozen(s) && Object.isFrozen(s.auth)).toBe(true)
     const p = await loadProfile(undefined, { cwd: dir, env: { ...env, APISIGN_PROFILE: 'production' } })
     expect(p).toMatchObject({ name: 'production', environment: 'production', baseURL: 'https://api.example.com', timeout: 5000 })
@@ -54,7 +60,7 @@ describe('loadProfile', () => {
     write({ sandbox })
     writeFileSync(join(dir, '.env'), 'SBX_CK=from-dotenv\nSBX_P12_PASSWORD=keystorepassword\n')
     const p = await loadProfile('sandbox', { cwd: dir, env: { SBX_CK: 'from-env' } })
-    expect(p.auth.consumerKey).toBe('from-env')
+    expect(oauth1(p).consumerKey).toBe('from-env')
     rmSync(join(dir, '.env'))
   })
 

@@ -59,17 +59,20 @@ export function registerVerify(program: Command, io: CliIo): void {
     .option('--consumer-key <key>', 'accept this consumer key (with --public-key)')
     .option('--public-key <file>', 'its public key or certificate')
     .option('--encryption-config <file>', 'the client encryption config (the gateway applies the partner side)')
+    .option('--security <file>', 'JSON: server-side credentials per securitySchemes name (secrets as {"env": NAME} or {"file": path})')
     .option('--port <port>', 'port (default: a free one)', '0')
     .option('--json', 'print { url } as one JSON object once listening')
-    .action(async (flags: { spec: string; profile?: string; consumerKey?: string; publicKey?: string; encryptionConfig?: string; port: string; json?: boolean }) => {
-      let consumers: Record<string, { key: ReturnType<typeof createPublicKey> }>
+    .action(async (flags: { spec: string; profile?: string; consumerKey?: string; publicKey?: string; encryptionConfig?: string; security?: string; port: string; json?: boolean }) => {
+      let consumers: Record<string, { key: ReturnType<typeof createPublicKey> }> | undefined
+      const security = flags.security === undefined ? undefined : readSecurityFile(resolve(io.cwd, flags.security), io.env)
       if (flags.profile !== undefined) {
         const profile = await loadProfile(flags.profile, { cwd: io.cwd, env: io.env })
+        if (profile.auth.scheme !== 'oauth1') throw new ApisignError('ERR_CLI_USAGE', `mock --profile needs an oauth1 profile; ${profile.name} uses ${profile.auth.scheme}`)
         consumers = { [profile.auth.consumerKey]: { key: createPublicKey(profile.auth.key) } }
       } else if (flags.consumerKey !== undefined && flags.publicKey !== undefined) {
         consumers = { [flags.consumerKey]: { key: loadPublicKey(resolve(io.cwd, flags.publicKey)) } }
-      } else {
-        throw new ApisignError('ERR_CLI_USAGE', 'give --profile, or --consumer-key with --public-key')
+      } else if (security === undefined) {
+        throw new ApisignError('ERR_CLI_USAGE', 'give --profile, --consumer-key with --public-key, or --security')
       }
       let encryption: Record<string, unknown> | undefined
       if (flags.encryptionConfig !== undefined) {
@@ -83,7 +86,8 @@ export function registerVerify(program: Command, io: CliIo): void {
       }
       const gateway = await startMockGateway({
         spec: resolve(io.cwd, flags.spec),
-        consumers,
+        ...(consumers === undefined ? {} : { consumers }),
+        ...(security === undefined ? {} : { security }),
         ...(encryption === undefined ? {} : { encryption: encryption as unknown as MastercardEncryptionConfig }),
         port: Number(flags.port),
         log: (line) => io.stderr(`${line}\n`),
@@ -96,4 +100,30 @@ export function registerVerify(program: Command, io: CliIo): void {
       })
       await gateway.close()
     })
+}
+
+/** The `--security` file: secrets referenced as `{ "env": NAME }` / `{ "file": path }` are read here, never written in it. */
+function readSecurityFile(path: string, env: Readonly<Record<string, string | undefined>>): Record<string, Record<string, unknown>> {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'))
+  } catch (cause) {
+    throw new ApisignError('ERR_CONFIG_INVALID', `--security ${path} is not readable JSON`, { cause })
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ApisignError('ERR_CONFIG_INVALID', '--security must hold { "<securitySchemes name>": { ... } }')
+  const resolveRefs = (value: unknown, where: string): unknown => {
+    if (value === null || typeof value !== 'object') return value
+    if (Array.isArray(value)) return value.map((v, i) => resolveRefs(v, `${where}[${i}]`))
+    const entries = Object.entries(value)
+    if (entries.length === 1 && entries[0]?.[0] === 'env' && typeof entries[0][1] === 'string') {
+      const v = env[entries[0][1]]
+      if (v === undefined) throw new ApisignError('ERR_CONFIG_INVALID', `${where}: environment variable ${entries[0][1]} is not set`)
+      return v
+    }
+    if (entries.length === 1 && entries[0]?.[0] === 'file' && typeof entries[0][1] === 'string') {
+      return readFileSync(resolve(dirname(path), entries[0][1]), 'utf8').replace(/\r?\n$/, '')
+    }
+    return Object.fromEntries(entries.map(([k, v]) => [k, resolveRefs(v, `${where}.${k}`)]))
+  }
+  return resolveRefs(parsed, 'security') as Record<string, Record<string, unknown>>
 }
