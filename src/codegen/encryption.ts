@@ -1,7 +1,15 @@
 import type { OpenApiDocument } from './spec.js'
 import { operationsOf } from './spec.js'
 
-/** The vendor extension that marks a schema property as encrypted. */
+/**
+ * The vendor extension that marks a schema property as encrypted.
+ *
+ * @example
+ * ```ts
+ * // in the spec: properties: { card: { $ref: '#/components/schemas/Card', x-apisign-encrypt: true } }
+ * spec.components.schemas.Payment.properties.card[ENCRYPT_EXTENSION] // true
+ * ```
+ */
 export const ENCRYPT_EXTENSION = 'x-apisign-encrypt'
 
 function resolve(spec: OpenApiDocument, value: unknown, seen = new Set<string>()): Record<string, unknown> | undefined {
@@ -16,7 +24,14 @@ function resolve(spec: OpenApiDocument, value: unknown, seen = new Set<string>()
   return value as Record<string, unknown>
 }
 
-/** Field paths (`card`, `items[*].cardToken`) of properties marked `x-apisign-encrypt` in a schema. */
+/**
+ * Field paths (`card`, `items[*].cardToken`) of properties marked `x-apisign-encrypt` in a schema.
+ *
+ * @example
+ * ```ts
+ * encryptedFields(spec, requestSchema) // ['card', 'payer.account']
+ * ```
+ */
 export function encryptedFields(spec: OpenApiDocument, schemaIn: unknown, prefix = '', depth = 0): string[] {
   const schema = resolve(spec, schemaIn)
   if (schema === undefined || depth > 6) return []

@@ -47,7 +47,14 @@ export async function loadSpec(spec: string | Record<string, unknown>): Promise<
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace']
 
-/** Every operation of a spec: `[path, method, operation]`. */
+/**
+ * Every operation of a spec: `[path, method, operation]`.
+ *
+ * @example
+ * ```ts
+ * for (const [path, method, op] of operationsOf(await loadSpec('openapi/payments.yaml'))) console.log(method, path, op.operationId)
+ * ```
+ */
 export function operationsOf(spec: OpenApiDocument): Array<[string, string, Record<string, unknown>]> {
   const out: Array<[string, string, Record<string, unknown>]> = []
   for (const [path, item] of Object.entries(spec.paths ?? {})) {

@@ -28,13 +28,27 @@ export interface ContentEncryptionEntry {
   readonly tagBytes: number
 }
 
-/** The `alg` table. */
+/**
+ * The `alg` table.
+ *
+ * @example
+ * ```ts
+ * KEY_MANAGEMENT['RSA-OAEP-256'].oaepHash // 'sha256'
+ * ```
+ */
 export const KEY_MANAGEMENT: Readonly<Record<KeyManagementAlgorithm, KeyManagementEntry>> = Object.freeze({
   'RSA-OAEP-256': { alg: 'RSA-OAEP-256', oaepHash: 'sha256', padding: constants.RSA_PKCS1_OAEP_PADDING, optIn: false },
   'RSA-OAEP': { alg: 'RSA-OAEP', oaepHash: 'sha1', padding: constants.RSA_PKCS1_OAEP_PADDING, optIn: true },
 })
 
-/** The `enc` table. */
+/**
+ * The `enc` table.
+ *
+ * @example
+ * ```ts
+ * CONTENT_ENCRYPTION['A256GCM'].cekBytes // 32
+ * ```
+ */
 export const CONTENT_ENCRYPTION: Readonly<Record<ContentEncryptionAlgorithm, ContentEncryptionEntry>> = Object.freeze({
   A128GCM: { enc: 'A128GCM', cekBytes: 16, mode: 'gcm', cipher: 'aes-128-gcm', ivBytes: [12, 16], tagBytes: 16 },
   A192GCM: { enc: 'A192GCM', cekBytes: 24, mode: 'gcm', cipher: 'aes-192-gcm', ivBytes: [12, 16], tagBytes: 16 },

@@ -86,7 +86,14 @@ export interface ApisignEncryptionConfig {
   readonly kid?: string
 }
 
-/** Translate {@link ApisignEncryptionConfig} into the `mastercard-client-encryption` form. */
+/**
+ * Translate {@link ApisignEncryptionConfig} into the `mastercard-client-encryption` form.
+ *
+ * @example
+ * ```ts
+ * const mceShape = fromApisignConfig({ mode: 'jwe', endpoints: [{ path: '/payments', encrypt: [{ from: 'card', to: 'encryptedCard' }] }], encryptionCertificate: 'partner.pem' })
+ * ```
+ */
 export function fromApisignConfig(config: ApisignEncryptionConfig): Record<string, unknown> {
   if (config.scheme !== undefined && config.scheme !== 'jwe') throw bad('scheme must be "jwe" in the typed config')
   if (!Array.isArray(config.endpoints)) throw bad('endpoints must be an array')
@@ -187,6 +194,11 @@ function compileMappings(list: unknown, where: string): CompiledMapping[] {
 /**
  * Validate a `mastercard-client-encryption` config once, load its keys once, and compile its paths. Every
  * mistake is an `ERR_ENCRYPTION_CONFIG` naming the field.
+ *
+ * @example
+ * ```ts
+ * const resolved = resolveEncryptionConfig(JSON.parse(readFileSync('encryption.json', 'utf8')), { baseDir: '.' })
+ * ```
  */
 export function resolveEncryptionConfig(input: unknown, options: EncryptionOptions = {}): ResolvedEncryptionConfig {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {

@@ -19,7 +19,14 @@ import {
 } from './algorithms.js'
 import { base64url, decodeSegment } from './base64.js'
 
-/** Default ceiling on a compact token's length, checked before any parsing (1 MiB JSON ~ 1.4 MB token). */
+/**
+ * Default ceiling on a compact token's length, checked before any parsing (1 MiB JSON ~ 1.4 MB token).
+ *
+ * @example
+ * ```ts
+ * compactDecrypt(token, key, { maxTokenLength: DEFAULT_MAX_TOKEN_LENGTH * 4 })
+ * ```
+ */
 export const DEFAULT_MAX_TOKEN_LENGTH = 16 * 1024 * 1024
 
 /** Options of {@link compactEncrypt}. */

@@ -14,6 +14,7 @@ import { ApisignError } from '../errors.js'
 
 /** OAEP digests the legacy scheme accepts (Java accepts the same two; the Node reference silently uses SHA-1 for others). */
 export type LegacyDigest = 'SHA-256' | 'SHA-512'
+/** How the legacy scheme encodes binary fields (the `dataEncoding` option of mastercard-client-encryption). */
 export type DataEncoding = 'hex' | 'base64'
 
 /** The parts of one legacy-encrypted value, each encoded with the configured data encoding. */
@@ -25,7 +26,14 @@ export interface LegacyParts {
   readonly oaepHashingAlgorithm: string
 }
 
-/** Normalise `SHA-256`/`SHA256`/`sha256`/`SHA-512`/`SHA512` to the canonical name, else undefined. */
+/**
+ * Normalise `SHA-256`/`SHA256`/`sha256`/`SHA-512`/`SHA512` to the canonical name, else undefined.
+ *
+ * @example
+ * ```ts
+ * parseLegacyDigest('SHA256') // 'SHA-256'
+ * ```
+ */
 export function parseLegacyDigest(value: unknown): LegacyDigest | undefined {
   if (typeof value !== 'string') return undefined
   const v = value.toUpperCase().replace('-', '')
@@ -34,7 +42,14 @@ export function parseLegacyDigest(value: unknown): LegacyDigest | undefined {
 
 const nodeDigest = (d: LegacyDigest) => (d === 'SHA-256' ? 'sha256' : 'sha512')
 
-/** Encrypt bytes with a fresh AES-128 session key and IV. */
+/**
+ * Encrypt bytes with a fresh AES-128 session key and IV.
+ *
+ * @example
+ * ```ts
+ * const parts = legacyEncrypt(Buffer.from(JSON.stringify(card)), partnerPublicKey, 'SHA-256', 'hex')
+ * ```
+ */
 export function legacyEncrypt(
   plaintext: Uint8Array,
   publicKey: KeyObject,
@@ -76,6 +91,11 @@ function decode(value: unknown, encoding: DataEncoding, what: string): Buffer {
  * Decrypt a legacy value. A wrong key, a tampered wrapped key or a wrong digest fails the OAEP unwrap; a
  * tampered ciphertext usually fails the PKCS#7 padding check (the scheme has no MAC, so a change to the
  * IV or an early block is only caught when the result is not valid UTF-8 JSON, by the caller).
+ *
+ * @example
+ * ```ts
+ * const plaintext = legacyDecrypt({ encryptedValue, iv, encryptedKey }, privateKey, 'SHA-256', 'hex')
+ * ```
  */
 export function legacyDecrypt(
   parts: { encryptedValue: unknown; iv: unknown; encryptedKey: unknown },

@@ -2,7 +2,14 @@ import { ApisignError } from '../errors.js'
 
 /** One step of a field path: a property name, an array index, or `*` (every element of an array). */
 export type PathSegment = string | number | typeof WILDCARD
-/** The `[*]` wildcard segment. */
+/**
+ * The `[*]` wildcard segment.
+ *
+ * @example
+ * ```ts
+ * parseFieldPath('items[*].pan') // ['items', WILDCARD, 'pan']
+ * ```
+ */
 export const WILDCARD: unique symbol = Symbol('*')
 
 /**

@@ -13,6 +13,11 @@ export interface SerializedBody {
  * wire: strings (UTF-8), Buffers and typed arrays, ArrayBuffers, URLSearchParams (form-encoded), FormData
  * and Blobs (serialised here, boundary included, via the WHATWG `Response`), Node streams (buffered up to
  * `limit` bytes). A plain object (axios-retry's identity `transformRequest`) is JSON as axios would send it.
+ *
+ * @example
+ * ```ts
+ * const { bytes, contentType } = await serializeBody(new URLSearchParams({ a: '1' }), 10 * 1024 * 1024)
+ * ```
  */
 export async function serializeBody(data: unknown, limit: number): Promise<SerializedBody> {
   if (data === undefined || data === null) return { bytes: undefined }

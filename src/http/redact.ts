@@ -6,7 +6,14 @@ export const debug = debuglog('apisign')
 const SENSITIVE = new Set(['authorization', 'proxy-authorization', 'x-api-key', 'cookie', 'set-cookie'])
 export const REDACTED = '[REDACTED]'
 
-/** A copy of `headers` with credential headers replaced by `[REDACTED]`. */
+/**
+ * A copy of `headers` with credential headers replaced by `[REDACTED]`.
+ *
+ * @example
+ * ```ts
+ * redactHeaders({ Authorization: 'OAuth ...', Accept: 'application/json' }) // { Authorization: '[REDACTED]', Accept: 'application/json' }
+ * ```
+ */
 export function redactHeaders(headers: unknown): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   if (headers === null || typeof headers !== 'object') return out

@@ -8,7 +8,14 @@ export type RequestBody = string | Uint8Array | null | undefined
 // `crypto.hash` (Node >= 20.12) hashes in one call, without a Hash object per request.
 const oneShotHash = (nodeCrypto as { hash?: (alg: string, data: string | Uint8Array, enc: 'base64') => string }).hash
 
-/** SHA-256 of zero bytes, base64: the body hash of a request without a body (Java #5, Node #7). */
+/**
+ * SHA-256 of zero bytes, base64: the body hash of a request without a body (Java #5, Node #7).
+ *
+ * @example
+ * ```ts
+ * signRequest({ ...opts, body: undefined }).oauthParams // oauth_body_hash = EMPTY_BODY_HASH
+ * ```
+ */
 export const EMPTY_BODY_HASH = '47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='
 
 /**

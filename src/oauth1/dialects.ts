@@ -52,7 +52,14 @@ export interface DialectEntry {
   readonly baseString: (method: string, baseUri: string, parameterString: string) => string
 }
 
-/** The descriptor table of dialects. */
+/**
+ * The descriptor table of dialects.
+ *
+ * @example
+ * ```ts
+ * DIALECTS.mastercard.bodyHash // 'always': oauth_body_hash on every request (rfc5849: 'optional')
+ * ```
+ */
 export const DIALECTS: Readonly<Record<OAuth1Dialect, DialectEntry>> = Object.freeze({
   mastercard: {
     name: 'mastercard',

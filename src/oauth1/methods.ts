@@ -28,7 +28,14 @@ export interface SignatureMethod {
   readonly saltLength?: number
 }
 
-/** The descriptor table of signature methods. */
+/**
+ * The descriptor table of signature methods.
+ *
+ * @example
+ * ```ts
+ * Object.keys(SIGNATURE_METHODS) // ['RSA-SHA256', 'RSA-PSS', 'HMAC-SHA1', 'HMAC-SHA256', 'PLAINTEXT']
+ * ```
+ */
 export const SIGNATURE_METHODS: Readonly<Record<SignatureMethodName, SignatureMethod>> = Object.freeze({
   'RSA-SHA256': { name: 'RSA-SHA256', family: 'rsa', digest: 'sha256', rsaPadding: constants.RSA_PKCS1_PADDING },
   'RSA-PSS': {
@@ -221,7 +228,14 @@ export function verifyBaseString(
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
 
-/** Decode canonical padded base64; `undefined` for anything else (Buffer.from would skip junk silently). */
+/**
+ * Decode canonical padded base64; `undefined` for anything else (Buffer.from would skip junk silently).
+ *
+ * @example
+ * ```ts
+ * decodeBase64Strict('aGk=') // <Buffer 68 69>; decodeBase64Strict('aGk') // undefined
+ * ```
+ */
 export function decodeBase64Strict(text: string): Buffer | undefined {
   return BASE64.test(text) ? Buffer.from(text, 'base64') : undefined
 }

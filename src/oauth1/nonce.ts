@@ -1,7 +1,14 @@
 import { randomFillSync } from 'node:crypto'
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
-/** 22 base62 characters carry 22 x log2(62) = 131 bits, above the 128-bit minimum. */
+/**
+ * 22 base62 characters carry 22 x log2(62) = 131 bits, above the 128-bit minimum.
+ *
+ * @example
+ * ```ts
+ * generateNonce().length === NONCE_LENGTH // true
+ * ```
+ */
 export const NONCE_LENGTH = 22
 // Bytes >= 248 (= 4 x 62) are rejected so that `byte % 62` is uniform: no modulo bias, unlike the Node
 // reference (reference/oauth1.md §2.9, about 47.6 bits for its 8 characters).

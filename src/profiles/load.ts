@@ -15,6 +15,23 @@ import { SCHEMES, type SchemeAuthOptions, type SchemeId, resolveAuth } from '../
 export type Environment = 'sandbox' | 'production' | (string & {})
 
 /**
+ * A secret in a profile, never the value itself: an environment variable (read on every attempt) or a file
+ * (re-read when it changes), so a rotated secret is picked up without a restart.
+ */
+export type SecretReference = { readonly env: string } | { readonly file: string }
+
+/**
+ * Another scheme of apisign/schemes' table in a profile: the scheme's client options, with every secret as
+ * a {@link SecretReference}, e.g. `{ "scheme": "ost", "apiKey": "65e2...", "apiSecret": { "env": "OST_API_SECRET" } }`
+ * or `{ "scheme": "sigv4", "region": "eu-west-1", "service": "execute-api",
+ * "credentials": { "accessKeyId": "AKID...", "secretAccessKey": { "file": "./aws-secret" } } }`.
+ */
+export interface SchemeProfileAuth {
+  readonly scheme: Exclude<SchemeId, 'oauth1'>
+  readonly [option: string]: unknown
+}
+
+/**
  * One profile as written in `apisign.config.json` (or the default export of `apisign.config.mjs`):
  *
  * ```json
@@ -33,23 +50,6 @@ export type Environment = 'sandbox' | 'production' | (string & {})
  * supported) or `passwordFile`; the consumer key may be inline or `consumerKeyEnv`. Paths are relative to
  * the config file.
  */
-/**
- * A secret in a profile, never the value itself: an environment variable (read on every attempt) or a file
- * (re-read when it changes), so a rotated secret is picked up without a restart.
- */
-export type SecretReference = { readonly env: string } | { readonly file: string }
-
-/**
- * Another scheme of apisign/schemes' table in a profile: the scheme's client options, with every secret as
- * a {@link SecretReference}, e.g. `{ "scheme": "ost", "apiKey": "65e2...", "apiSecret": { "env": "OST_API_SECRET" } }`
- * or `{ "scheme": "sigv4", "region": "eu-west-1", "service": "execute-api",
- * "credentials": { "accessKeyId": "AKID...", "secretAccessKey": { "file": "./aws-secret" } } }`.
- */
-export interface SchemeProfileAuth {
-  readonly scheme: Exclude<SchemeId, 'oauth1'>
-  readonly [option: string]: unknown
-}
-
 export interface ProfileSpec {
   readonly environment?: Environment
   readonly baseURL: string
@@ -128,7 +128,14 @@ async function readConfigFile(options: LoadProfileOptions, cwd: string): Promise
   return { file: file as ProfilesFile, path }
 }
 
-/** Variables from `.env` in `cwd` (never overriding ones already set), then the given environment. */
+/**
+ * Variables from `.env` in `cwd` (never overriding ones already set), then the given environment.
+ *
+ * @example
+ * ```ts
+ * const env = environmentWithDotEnv(process.cwd(), process.env) // process.env wins over .env
+ * ```
+ */
 export function environmentWithDotEnv(cwd: string, env: Readonly<Record<string, string | undefined>>): Record<string, string | undefined> {
   const path = resolve(cwd, '.env')
   if (!existsSync(path)) return { ...env }

@@ -11,7 +11,14 @@ export interface CredentialProvider<T = string> {
   get(): Promise<T>
 }
 
-/** A fixed value. */
+/**
+ * A fixed value.
+ *
+ * @example
+ * ```ts
+ * const secret = fromValue(process.env.PARTNER_SECRET!) // a fixed secret behind the provider interface
+ * ```
+ */
 export function fromValue<T>(value: T): CredentialProvider<T> {
   return { get: async () => value }
 }
@@ -41,7 +48,14 @@ export function fromFile(path: string): CredentialProvider<string> {
   }
 }
 
-/** An environment variable, read on every attempt. */
+/**
+ * An environment variable, read on every attempt.
+ *
+ * @example
+ * ```ts
+ * createClient({ baseURL, auth: { scheme: 'basic', username: 'partner', password: fromEnv('PARTNER_PASSWORD') } })
+ * ```
+ */
 export function fromEnv(name: string, env: Readonly<Record<string, string | undefined>> = process.env): CredentialProvider<string> {
   return {
     async get() {

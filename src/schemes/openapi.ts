@@ -68,7 +68,14 @@ export function indexOperations(spec: Readonly<Record<string, unknown>>): Operat
   }
 }
 
-/** The path of a URL below a base path (`/ost/v2/users` with base `/ost/v2` -> `/users`), or undefined. */
+/**
+ * The path of a URL below a base path (`/ost/v2/users` with base `/ost/v2` -> `/users`), or undefined.
+ *
+ * @example
+ * ```ts
+ * pathBelow('/ost/v2/users', '/ost/v2') // '/users'
+ * ```
+ */
 export function pathBelow(pathname: string, basePath: string): string | undefined {
   const base = basePath.replace(/\/+$/, '')
   if (base === '') return pathname

@@ -20,7 +20,14 @@ function parseParams(text: string, inBody: boolean): Record<string, unknown> {
   return parseQs(text, { plainObjects: true, allowPrototypes: false, depth: 8, arrayLimit: inBody ? 100 : 20, parameterLimit: 1000 }) as Record<string, unknown>
 }
 
-/** The signed resource: the path below the versioned base path (`/ost/v2/users` -> `/users`). */
+/**
+ * The signed resource: the path below the versioned base path (`/ost/v2/users` -> `/users`).
+ *
+ * @example
+ * ```ts
+ * ostResource('/testnet/v2/users/u-1', '/testnet/v2') // '/users/u-1'
+ * ```
+ */
 export const ostResource = pathBelow
 
 const asProvider = (v: string | CredentialProvider<string>): CredentialProvider<string> => (typeof v === 'string' ? { get: async () => v } : v)

@@ -3,7 +3,14 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import { ApisignError, describeType } from '../errors.js'
 
-/** The `api_signature_kind` value. */
+/**
+ * The `api_signature_kind` value.
+ *
+ * @example
+ * ```ts
+ * params.api_signature_kind === OST_SIGNATURE_KIND // 'OST1-HMAC-SHA256'
+ * ```
+ */
 export const OST_SIGNATURE_KIND = 'OST1-HMAC-SHA256'
 
 // qs 6.6.0's key order is String#localeCompare, i.e. ICU collation: pinned to one locale so that the
@@ -11,7 +18,14 @@ export const OST_SIGNATURE_KIND = 'OST1-HMAC-SHA256'
 const collator = new Intl.Collator('en-US')
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 
-/** RFC 3986 encoding of UTF-8 bytes with upper-case hex; only `A-Z a-z 0-9 - . _ ~` stay (qs's encoder). */
+/**
+ * RFC 3986 encoding of UTF-8 bytes with upper-case hex; only `A-Z a-z 0-9 - . _ ~` stay (qs's encoder).
+ *
+ * @example
+ * ```ts
+ * ostEncode("it's (1)*") // 'it%27s%20%281%29%2A'
+ * ```
+ */
 export function ostEncode(text: string): string {
   if (LONE_SURROGATE.test(text)) throw new ApisignError('ERR_INVALID_INPUT', 'OST parameter contains a lone UTF-16 surrogate')
   return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
@@ -75,12 +89,26 @@ export function ostCanonicalQuery(params: Readonly<Record<string, unknown>>, opt
   return out.join('&').replace(/%20/g, '+')
 }
 
-/** `resource + "?" + canonical_query` (the resource exactly as called, e.g. `/users` or `/webhooks/`). */
+/**
+ * `resource + "?" + canonical_query` (the resource exactly as called, e.g. `/users` or `/webhooks/`).
+ *
+ * @example
+ * ```ts
+ * ostStringToSign('/users', 'api_key=k&limit=10') // '/users?api_key=k&limit=10'
+ * ```
+ */
 export function ostStringToSign(resource: string, canonicalQuery: string): string {
   return `${resource}?${canonicalQuery}`
 }
 
-/** Lower-case hex HMAC-SHA256 of the string to sign with the API secret. */
+/**
+ * Lower-case hex HMAC-SHA256 of the string to sign with the API secret.
+ *
+ * @example
+ * ```ts
+ * ostSignature('/users?api_key=k&api_request_timestamp=1700000000&api_signature_kind=OST1-HMAC-SHA256', apiSecret) // 64 hex digits
+ * ```
+ */
 export function ostSignature(stringToSign: string, apiSecret: string): string {
   return createHmac('sha256', Buffer.from(apiSecret, 'utf8')).update(stringToSign, 'utf8').digest('hex')
 }
@@ -157,7 +185,14 @@ export interface WebhookSecret {
   readonly notAfter?: number | Date
 }
 
-/** `timestamp.version.rawBody`, signed with HMAC-SHA256 (hex): OST1-WEBHOOK-HMAC-SHA256. */
+/**
+ * `timestamp.version.rawBody`, signed with HMAC-SHA256 (hex): OST1-WEBHOOK-HMAC-SHA256.
+ *
+ * @example
+ * ```ts
+ * webhookStringToSign('1700000005', 'v2', rawBody).toString() // '1700000005.v2.{"id":...}'
+ * ```
+ */
 export function webhookStringToSign(timestamp: string, version: string, rawBody: string | Uint8Array): Buffer {
   if (typeof rawBody !== 'string' && !(rawBody instanceof Uint8Array)) {
     // A parsed object would be re-serialised with other bytes than the sender signed.

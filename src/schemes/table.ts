@@ -75,7 +75,14 @@ export interface SchemeDescriptor<K extends SchemeId> {
   readonly rejectionBody: (verdict: Extract<SchemeVerdict, { ok: false }>) => unknown
 }
 
-/** Mastercard's gateway envelope (`Errors.Error[]`). */
+/**
+ * Mastercard's gateway envelope (`Errors.Error[]`).
+ *
+ * @example
+ * ```ts
+ * res.writeHead(401).end(JSON.stringify(mastercardErrorBody({ code: 'ERR_SIGNATURE_INVALID', message: 'bad signature' })))
+ * ```
+ */
 export function mastercardErrorBody(verdict: { readonly code: string; readonly message: string }) {
   return { Errors: { Error: [{ Source: 'Gateway', ReasonCode: verdict.code, Description: verdict.message, Recoverable: false }] } }
 }
@@ -286,7 +293,14 @@ export function authForSpec(spec: Readonly<Record<string, unknown>>, credentials
   }
 }
 
-/** The first alternative all of whose schemes are available (`{}` = anonymous, always available). */
+/**
+ * The first alternative all of whose schemes are available (`{}` = anonymous, always available).
+ *
+ * @example
+ * ```ts
+ * chooseRequirement([{ basic: [] }, { apiKey: [] }], (name) => name === 'apiKey') // { apiKey: [] }
+ * ```
+ */
 export function chooseRequirement(alternatives: readonly SecurityRequirement[], available: (name: string) => boolean): SecurityRequirement | undefined {
   return alternatives.find((requirement) => Object.keys(requirement).every(available))
 }

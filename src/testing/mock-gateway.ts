@@ -90,7 +90,14 @@ function resolveRef(spec: Record<string, unknown>, value: unknown): unknown {
   return value
 }
 
-/** A minimal instance of a JSON schema, for responses without an example (valid against the schema). */
+/**
+ * A minimal instance of a JSON schema, for responses without an example (valid against the schema).
+ *
+ * @example
+ * ```ts
+ * sampleFromSchema(spec, { type: 'object', properties: { id: { type: 'string' } } }) // { id: 'string' }
+ * ```
+ */
 export function sampleFromSchema(spec: Record<string, unknown>, schemaIn: unknown, depth = 0): unknown {
   const schema = resolveRef(spec, schemaIn) as Record<string, unknown> | undefined
   if (schema === undefined || depth > 8) return null
@@ -109,7 +116,14 @@ export function sampleFromSchema(spec: Record<string, unknown>, schemaIn: unknow
   return null
 }
 
-/** The success response of an operation: its status and example (or a sample of its schema). */
+/**
+ * The success response of an operation: its status and example (or a sample of its schema).
+ *
+ * @example
+ * ```ts
+ * const { status, body } = exampleResponse(spec, spec.paths['/payments'].get)
+ * ```
+ */
 export function exampleResponse(spec: Record<string, unknown>, operation: Record<string, unknown>): { status: number; body: unknown } {
   const responses = (operation['responses'] ?? {}) as Record<string, unknown>
   const code = Object.keys(responses).find((c) => /^2\d\d$/.test(c)) ?? '200'
@@ -141,6 +155,11 @@ const invertTyped = (list: unknown) => ((list as Array<{ from: string; to: strin
 /**
  * The partner's side of a client encryption config: what the client encrypts, the partner decrypts (at
  * the inverse mapping), and what the client decrypts, the partner encrypts.
+ *
+ * @example
+ * ```ts
+ * const gatewaySide = createEncryption(partnerView(clientEncryptionConfig))
+ * ```
  */
 export function partnerView(config: Record<string, unknown>): Record<string, unknown> {
   if (Array.isArray(config['paths'])) {

@@ -26,12 +26,27 @@ export interface InterceptSignedOptions {
   readonly reply?: (request: VerifiedRequest) => [number, unknown?, ReplyHeaders?] | Promise<[number, unknown?, ReplyHeaders?]>
 }
 
-/** The gateway-style error body of a rejected request (Mastercard's `Errors.Error[]` envelope). */
+/**
+ * The gateway-style error body of a rejected request (Mastercard's `Errors.Error[]` envelope).
+ *
+ * @example
+ * ```ts
+ * const verdict = await verifier.verify(request)
+ * if (!verdict.ok) return [401, gatewayErrorBody(verdict)]
+ * ```
+ */
 export function gatewayErrorBody(result: Extract<VerificationResult, { ok: false }>) {
   return mastercardErrorBody(result)
 }
 
-/** nock passes a request body that is not valid UTF-8 as a hex string: undo that to get the raw bytes. */
+/**
+ * nock passes a request body that is not valid UTF-8 as a hex string: undo that to get the raw bytes.
+ *
+ * @example
+ * ```ts
+ * nock(origin).post('/upload').reply(function (uri, body) { const bytes = nockBodyBytes(body); return [200] })
+ * ```
+ */
 export function nockBodyBytes(body: unknown): Buffer {
   if (body === undefined || body === null || body === '') return Buffer.alloc(0)
   if (typeof body !== 'string') return Buffer.from(JSON.stringify(body), 'utf8')
