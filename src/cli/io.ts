@@ -102,3 +102,19 @@ export function keyPermissionPolicy(
     onWarning: (message) => io.stderr(`warning: ${message}\n`),
   }
 }
+
+/**
+ * Ends a command with an exit code after it printed its result (a verification that failed, a doctor
+ * report with a failing check): `runCli` returns the code instead of printing an error.
+ *
+ * @example
+ * ```ts
+ * if (!result.valid) throw new CliExit(1)
+ * ```
+ */
+export class CliExit extends Error {
+  constructor(readonly exitCode: number) {
+    super(`exit ${exitCode}`)
+    this.name = 'CliExit'
+  }
+}

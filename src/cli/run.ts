@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander'
 import { ApisignError } from '../errors.js'
-import { type CliIo, printError, processIo } from './io.js'
+import { CliExit, type CliIo, printError, processIo } from './io.js'
 import { COMMANDS } from './commands/index.js'
 
 /**
@@ -29,6 +29,7 @@ export async function runCli(argv: readonly string[], io: Partial<CliIo> = {}): 
     await program.parseAsync([...argv], { from: 'user' })
     return 0
   } catch (error) {
+    if (error instanceof CliExit) return error.exitCode
     if (error instanceof CommanderError) {
       if (
         error.code === 'commander.helpDisplayed' ||

@@ -1,3 +1,3 @@
 // apisign/profiles: sandbox and production environment profiles. Curated named exports.
-export { loadProfile, environmentWithDotEnv } from './load.js'
-export type { Environment, LoadProfileOptions, Profile, ProfileSpec, ProfilesFile } from './load.js'
+export { loadProfile, environmentWithDotEnv, readProfileSource, profileEnvironment, hostMismatch } from './load.js'
+export type { Environment, LoadProfileOptions, Profile, ProfileSource, ProfileSpec, ProfilesFile, SchemeProfileAuth, SecretReference } from './load.js'

@@ -59,6 +59,11 @@ export interface ProfileSpec {
     readonly consumerKeyEnv?: string
     readonly dialect?: OAuth1AuthOptions['dialect']
     readonly signatureMethod?: OAuth1AuthOptions['signatureMethod']
+    /**
+     * The certificate the partner holds for this key (from its portal), checked by `apisign doctor`:
+     * a key that does not match it is the most common cause of "signature failed verification".
+     */
+    readonly certificate?: string
     readonly key: {
       readonly path?: string
       readonly pathEnv?: string
@@ -100,6 +105,75 @@ export interface LoadProfileOptions {
   readonly env?: Readonly<Record<string, string | undefined>>
   /** Private key file permission policy. Default `refuse`. */
   readonly keyFilePermissions?: FilePermissionPolicy
+  /**
+   * The sandbox/production host check. Default `'enforce'`; `'skip'` is for tools that report it
+   * themselves (`apisign doctor`). A profile's own `skipHostCheck` also skips it.
+   */
+  readonly hostCheck?: 'enforce' | 'skip'
+}
+
+/** A profile as written, before validation: what `apisign doctor` inspects. */
+export interface ProfileSource {
+  readonly name: string
+  readonly spec: ProfileSpec
+  /** The config file it came from. */
+  readonly configPath: string
+  /** Relative paths in the profile resolve against this folder. */
+  readonly baseDir: string
+  /** The environment it is resolved with (`.env` merged under the real environment). */
+  readonly env: Readonly<Record<string, string | undefined>>
+}
+
+/**
+ * Find a profile in the config file without validating it (which profile `loadProfile` would load, and
+ * its raw spec).
+ *
+ * @example
+ * ```ts
+ * const { name, spec, configPath } = await readProfileSource(undefined, { cwd: process.cwd() })
+ * ```
+ */
+export async function readProfileSource(name?: string, options: LoadProfileOptions = {}): Promise<ProfileSource> {
+  if (name !== undefined && typeof name !== 'string') throw new TypeError(`name must be a string. Received ${describeType(name)}`)
+  const cwd = options.cwd ?? process.cwd()
+  const env = environmentWithDotEnv(cwd, options.env ?? process.env)
+  const { file, path: configPath } = await readConfigFile(options, cwd)
+  const chosen = name ?? env['APISIGN_PROFILE'] ?? file.defaultProfile
+  const names = Object.keys(file.profiles)
+  if (chosen === undefined) throw new ApisignError('ERR_PROFILE_NOT_FOUND', `no profile named; set APISIGN_PROFILE to one of ${names.join(', ')}`)
+  if (!Object.hasOwn(file.profiles, chosen)) {
+    throw new ApisignError('ERR_PROFILE_NOT_FOUND', `no profile ${JSON.stringify(chosen)} in ${configPath}; known: ${names.join(', ')}`)
+  }
+  const spec = file.profiles[chosen] as ProfileSpec
+  if (spec === null || typeof spec !== 'object') throw invalid(chosen, 'must be an object')
+  return { name: chosen, spec, configPath, baseDir: dirname(configPath), env }
+}
+
+/** The environment a profile targets: its `environment`, else guessed from its name. */
+export function profileEnvironment(name: string, spec: Pick<ProfileSpec, 'environment'>): Environment {
+  return spec.environment ?? (/^prod/i.test(name) ? 'production' : /sandbox/i.test(name) ? 'sandbox' : name)
+}
+
+/**
+ * Whether a base URL's host fits the environment: a sandbox-looking host (`sandbox.`, `-test`, `uat`,
+ * ...) or a loopback host in production is wrong; a production-looking host in a sandbox profile is
+ * suspicious. Returns why, or undefined when it fits.
+ *
+ * @example
+ * ```ts
+ * hostMismatch('production', new URL('https://sandbox.api.mastercard.com')) // { severity: 'fail', ... }
+ * ```
+ */
+export function hostMismatch(environment: Environment, url: URL): { severity: 'fail' | 'warn'; message: string } | undefined {
+  const host = url.hostname
+  if (environment === 'production' && url.protocol !== 'https:') return { severity: 'fail', message: 'a production baseURL must use https' }
+  if (environment === 'production' && (SANDBOX_HOST.test(host) || LOCAL_HOST.test(host))) {
+    return { severity: 'fail', message: `a production profile points at a sandbox/test host (${host})` }
+  }
+  if (environment === 'sandbox' && !SANDBOX_HOST.test(host) && !LOCAL_HOST.test(host)) {
+    return { severity: 'warn', message: `a sandbox profile points at what looks like a production host (${host})` }
+  }
+  return undefined
 }
 
 const invalid = (profile: string, message: string) => new ApisignError('ERR_PROFILE_INVALID', `profile ${profile}: ${message}`)
@@ -165,20 +239,8 @@ function deepFreeze<T>(value: T): T {
  * ```
  */
 export async function loadProfile(name?: string, options: LoadProfileOptions = {}): Promise<Profile> {
-  if (name !== undefined && typeof name !== 'string') throw new TypeError(`name must be a string. Received ${describeType(name)}`)
-  const cwd = options.cwd ?? process.cwd()
-  const env = environmentWithDotEnv(cwd, options.env ?? process.env)
-  const { file, path: configPath } = await readConfigFile(options, cwd)
-  const base = dirname(configPath)
-  const chosen = name ?? env['APISIGN_PROFILE'] ?? file.defaultProfile
-  const names = Object.keys(file.profiles)
-  if (chosen === undefined) throw new ApisignError('ERR_PROFILE_NOT_FOUND', `no profile named; set APISIGN_PROFILE to one of ${names.join(', ')}`)
-  if (!Object.hasOwn(file.profiles, chosen)) {
-    throw new ApisignError('ERR_PROFILE_NOT_FOUND', `no profile ${JSON.stringify(chosen)} in ${configPath}; known: ${names.join(', ')}`)
-  }
-  const spec = file.profiles[chosen] as ProfileSpec
-  if (spec === null || typeof spec !== 'object') throw invalid(chosen, 'must be an object')
-  const environment: Environment = spec.environment ?? (/^prod/i.test(chosen) ? 'production' : /sandbox/i.test(chosen) ? 'sandbox' : chosen)
+  const { name: chosen, spec, baseDir: base, env } = await readProfileSource(name, options)
+  const environment = profileEnvironment(chosen, spec)
 
   let url: URL
   try {
@@ -187,15 +249,10 @@ export async function loadProfile(name?: string, options: LoadProfileOptions = {
     throw invalid(chosen, 'baseURL must be an absolute URL')
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalid(chosen, 'baseURL must be http(s)')
-  if (environment === 'production' && url.protocol !== 'https:') throw invalid(chosen, 'a production baseURL must use https')
-  if (spec.skipHostCheck !== true) {
-    const host = url.hostname
-    if (environment === 'production' && (SANDBOX_HOST.test(host) || LOCAL_HOST.test(host))) {
-      throw invalid(chosen, `a production profile points at a sandbox/test host (${host})`)
-    }
-    if (environment === 'sandbox' && !SANDBOX_HOST.test(host) && !LOCAL_HOST.test(host)) {
-      throw invalid(chosen, `a sandbox profile points at what looks like a production host (${host}); set skipHostCheck if that is intended`)
-    }
+  if (options.hostCheck !== 'skip' && environment === 'production' && url.protocol !== 'https:') throw invalid(chosen, 'a production baseURL must use https')
+  if (spec.skipHostCheck !== true && options.hostCheck !== 'skip') {
+    const mismatch = hostMismatch(environment, url)
+    if (mismatch !== undefined) throw invalid(chosen, mismatch.severity === 'warn' ? `${mismatch.message}; set skipHostCheck if that is intended` : mismatch.message)
   }
 
   if (spec.auth === undefined || spec.auth === null || typeof spec.auth !== 'object') throw invalid(chosen, 'auth is required')

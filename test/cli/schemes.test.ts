@@ -52,6 +52,7 @@ describe('apisign ost verify-webhook', () => {
       writeFileSync(join(dir, 'body'), w.input.rawBody)
       const r = await run(['ost', 'verify-webhook', ...args, '--timestamp', w.input.timestamp, '--version', w.input.version, '--signature', w.input.signatureHeader, '--body-file', 'body', '--now-ms', String(Number(w.input.timestamp) * 1000), '--json'])
       expect((JSON.parse(r.stdout) as { valid: boolean }).valid).toBe(w.expected.recommendedListVerifier)
+      expect(r.code).toBe(w.expected.recommendedListVerifier ? 0 : 1)
     })
   }
 })

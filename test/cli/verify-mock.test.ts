@@ -32,11 +32,13 @@ describe('apisign verify', () => {
   it('accepts a captured request', async () => {
     const r = await run([...base, '--body-file', 'body.json'])
     expect(JSON.parse(r.stdout)).toEqual({ valid: true, code: null, consumerKey: 'ck!cli' })
+    expect(r.code).toBe(0)
   })
   it('rejects a tampered body with its code', async () => {
     writeFileSync(join(dir, 'tampered.json'), '{"amount":2}')
     const r = await run([...base, '--body-file', 'tampered.json'])
     expect(JSON.parse(r.stdout)).toMatchObject({ valid: false, code: 'ERR_BODY_HASH_MISMATCH' })
+    expect(r.code).toBe(1)
   })
 })
 

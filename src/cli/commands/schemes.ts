@@ -3,6 +3,7 @@ import { Option, type Command } from 'commander'
 import { ApisignError } from '../../errors.js'
 import { signJwt, signOstRequest, verifyWebhook } from '../../schemes/index.js'
 import { type CliIo, printResult, readInputFile, readSecret } from '../io.js'
+import { CliExit } from '../io.js'
 
 function parseJsonObject(text: string | undefined, what: string): Record<string, unknown> {
   if (text === undefined) return {}
@@ -77,7 +78,7 @@ export function registerSchemes(program: Command, io: CliIo): void {
         ...(nowMs === undefined ? {} : { nowMs }),
       })
       printResult(io, flags.json === true, { valid: result.valid, matchedSecretIndex: result.matchedSecretIndex })
-      if (!result.valid) process.exitCode = 1
+      if (!result.valid) throw new CliExit(1)
     })
 
   program

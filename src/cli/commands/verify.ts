@@ -9,6 +9,7 @@ import { loadProfile } from '../../profiles/index.js'
 import { startMockGateway } from '../../testing/index.js'
 import { createOAuth1Verifier } from '../../verify/index.js'
 import { type CliIo, printResult, readInputFile } from '../io.js'
+import { CliExit } from '../io.js'
 
 function readJsonFile(io: CliIo, path: string, what: string): unknown {
   try {
@@ -48,7 +49,7 @@ export function registerVerify(program: Command, io: CliIo): void {
       })
       const result = await verifier.verify({ method: flags.method, url: flags.url, headers: headers as Record<string, string>, body })
       printResult(io, flags.json === true, result.ok ? { valid: true, code: null, consumerKey: result.consumerKey } : { valid: false, code: result.code, consumerKey: null, message: result.message })
-      if (!result.ok) process.exitCode = 1
+      if (!result.ok) throw new CliExit(1)
     })
 
   program
