@@ -28,6 +28,21 @@ writeFileSync(
   JSON.stringify({ mode: 'JWE', encryptedValueFieldName: 'encryptedData', encryptionCertificate: './cert.pem', privateKey: './dec.pem', paths: [{ path: '/pay', toEncrypt: [{ element: 'card', obj: 'card' }], toDecrypt: [] }] }),
 )
 
+writeFileSync(
+  join(dir, 'apisign.config.json'),
+  JSON.stringify({
+    defaultProfile: 'sandbox',
+    profiles: {
+      sandbox: {
+        environment: 'sandbox',
+        baseURL: 'http://127.0.0.1:9/sandbox',
+        auth: { scheme: 'oauth1', consumerKey: 'ck!hard', key: { path: './k.p12', alias: 'keyalias', passwordEnv: 'P12_PASSWORD' } },
+        encryption: { configFile: './enc.json' },
+      },
+    },
+  }),
+)
+
 function cli(args: string[]): string {
   try {
     return execFileSync(process.execPath, [join(REPO_ROOT, 'dist/cli/main.js'), ...args], {
@@ -50,6 +65,8 @@ const commands: Array<[string, string[], string[]]> = [
   ['ost sign', ['ost', 'sign', '--method', 'GET', '--resource', '/users', '--api-key', 'k1', '--api-secret-file', 'ost-secret', '--json'], [API_SECRET]],
   ['jwt sign', ['jwt', 'sign', '--secret-file', 'jwt-secret', '--payload-json', '{"user_id":"*"}', '--api-key', 'k1', '--json'], [JWT_SECRET]],
   ['a usage error', ['oauth1', 'sign', '--url', 'x'], [P12_PASSWORD]],
+  ['doctor --online (PKCS#12 profile, gateway unreachable)', ['doctor', '--online', '--json'], [P12_PASSWORD, keyBody, 'PRIVATE KEY']],
+  ['call with an encrypted field (gateway unreachable)', ['call', 'POST', '/pay', '--data', '@body.json', '--verbose'], [P12_PASSWORD, keyBody, PAN, 'oauth_signature=']],
 ]
 
 describe('no secret in any CLI output (stdout, stderr, NODE_DEBUG=apisign)', () => {

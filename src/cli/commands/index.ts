@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import type { CliIo } from '../io.js'
+import { registerDoctor } from './doctor.js'
 import { registerEncryption } from './encryption.js'
 import { registerGenerate } from './generate.js'
 import { registerKeys } from './keys.js'
@@ -18,4 +19,5 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerVerify,
   registerGenerate,
   registerSchemes,
+  registerDoctor,
 ]
