@@ -149,7 +149,14 @@ export async function readProfileSource(name?: string, options: LoadProfileOptio
   return { name: chosen, spec, configPath, baseDir: dirname(configPath), env }
 }
 
-/** The environment a profile targets: its `environment`, else guessed from its name. */
+/**
+ * The environment a profile targets: its `environment`, else guessed from its name.
+ *
+ * @example
+ * ```ts
+ * profileEnvironment('prod-eu', {}) // 'production'
+ * ```
+ */
 export function profileEnvironment(name: string, spec: Pick<ProfileSpec, 'environment'>): Environment {
   return spec.environment ?? (/^prod/i.test(name) ? 'production' : /sandbox/i.test(name) ? 'sandbox' : name)
 }
