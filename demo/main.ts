@@ -23,19 +23,21 @@ const { makeCerts } = (await import(pathToFileURL(join(root, 'certs-example/make
 const certs = makeCerts({ outDir: join(root, 'certs-example/out') })
 out(`apisign demo: ${certs.created ? 'made' : 'using'} throwaway sandbox keys in certs-example/out/`)
 const profile = await loadProfile('sandbox', { cwd: join(root, 'demo'), env: {} })
+if (profile.auth.scheme !== 'oauth1') throw new Error('the demo profile signs with OAuth 1.0a')
+const oauth1 = profile.auth
 const spec = await loadSpec(join(root, 'openapi/payments.yaml'))
 const encryption = { ...deriveEncryptionConfig(spec), encryptionCertificate: certs.encryptionCert, privateKey: certs.encryptionKey }
 
 const gateway = await startMockGateway({
   spec,
-  consumers: { [profile.auth.consumerKey]: { key: createPublicKey(profile.auth.key) } },
+  consumers: { [oauth1.consumerKey]: { key: createPublicKey(oauth1.key) } },
   encryption,
   log: (line) => out(`    [gateway] ${line}`),
 })
 out(`mock gateway for "${(spec['info'] as { title: string }).title}" on ${gateway.url} (sandbox profile, base URL ${profile.baseURL})\n`)
 
 // The profile's key signs; the applier also shows what was signed (the base string, never the key).
-const signer = createOAuth1Signer({ consumerKey: profile.auth.consumerKey, key: profile.auth.key })
+const signer = createOAuth1Signer({ consumerKey: oauth1.consumerKey, key: oauth1.key })
 const api = createClient({
   ...profile,
   baseURL: gateway.url,
