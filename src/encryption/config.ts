@@ -3,7 +3,7 @@ import { isAbsolute, resolve } from 'node:path'
 import { ApisignError, describeType } from '../errors.js'
 import { type FilePermissionPolicy, fingerprint, loadCertificate, loadPrivateKey, loadPublicKey } from '../keys/index.js'
 import { type DataEncoding, type LegacyDigest, parseLegacyDigest } from './legacy.js'
-import { type PathSegment, parseFieldPath } from './paths.js'
+import { type PathSegment, WILDCARD, parseFieldPath } from './paths.js'
 
 /** A key or certificate as a config gives it: a file path, PEM/DER content, bytes, or a node:crypto object. */
 export type KeyMaterial = string | Uint8Array | KeyObject | X509Certificate
@@ -175,6 +175,9 @@ function material(value: unknown, baseDir: string): string | Uint8Array | KeyObj
   return value as string | Uint8Array | KeyObject | X509Certificate
 }
 
+const wildcardPositions = (path: readonly PathSegment[]): string =>
+  path.flatMap((segment, i) => (segment === WILDCARD ? [i] : [])).join(',')
+
 function compileMappings(list: unknown, where: string): CompiledMapping[] {
   if (list === undefined) return []
   if (!Array.isArray(list)) throw bad(`${where} must be an array of { element, obj }`)
@@ -182,7 +185,13 @@ function compileMappings(list: unknown, where: string): CompiledMapping[] {
     if (m === null || typeof m !== 'object') throw bad(`${where}[${i}] must be an object { element, obj }`)
     const { element, obj } = m as Record<string, unknown>
     if (typeof element !== 'string' || typeof obj !== 'string') throw bad(`${where}[${i}] needs string element and obj`)
-    return { element: parseFieldPath(element), obj: parseFieldPath(obj), elementText: element, objText: obj }
+    const compiled = { element: parseFieldPath(element), obj: parseFieldPath(obj), elementText: element, objText: obj }
+    // Each match of a `[*]` element goes to the obj position with the same indexes; an obj without the same
+    // wildcards would send every match to one place, and all but one value would be lost.
+    if (wildcardPositions(compiled.element) !== wildcardPositions(compiled.obj)) {
+      throw bad(`${where}[${i}]: element and obj must have [*] at the same positions`)
+    }
+    return compiled
   })
   // The reference refuses a root mapping mixed with others: the root replaces the whole body.
   if (out.length > 1 && out.some((m) => m.element.length === 0 || m.obj.length === 0)) {
@@ -239,15 +248,14 @@ export function resolveEncryptionConfig(input: unknown, options: EncryptionOptio
     throw bad('publicKeyFingerprintType "certificate" needs dataEncoding "hex" or "base64"')
   }
 
-  // Keys: loaded once, here. A wrong file is reported with the config field's name.
+  // Keys: loaded once, here. A wrong file is reported with the config field's name. A value of the wrong
+  // type (a number from a JSON config, say) is a config mistake too, not a TypeError from deep in apisign/keys.
   const load = <T>(name: string, fn: () => T): T => {
     try {
       return fn()
     } catch (error) {
-      if (error instanceof ApisignError) {
-        throw new ApisignError(error.code, `encryption config ${name}: ${error.message}`, { cause: error })
-      }
-      throw error
+      const code = error instanceof ApisignError ? error.code : 'ERR_ENCRYPTION_CONFIG'
+      throw new ApisignError(code, `encryption config ${name}: ${(error as Error).message}`, { cause: error })
     }
   }
   let certificate: X509Certificate | undefined

@@ -150,20 +150,22 @@ export function createEncryption(
         body = place({}, mapping, encryptValue(body, headers))
         continue
       }
-      // `items[*].card -> items[*].encryptedCard`: each match is encrypted into its own position.
-      for (const path of expandPath(body, mapping.element)) encryptAt(body, path, mapping, headers)
+      // `items[*].card -> items[*].encryptedCard`: each match is encrypted into its own position. Last match
+      // first: removing an array element (`items[*] -> enc[*]`) shifts the indexes of the ones after it.
+      for (const path of expandPath(body, mapping.element).reverse()) body = encryptAt(body, path, mapping, headers)
     }
     return { body, headers }
   }
 
-  function encryptAt(body: unknown, path: Array<string | number>, mapping: CompiledMapping, headers: Record<string, string | undefined>) {
+  function encryptAt(body: unknown, path: Array<string | number>, mapping: CompiledMapping, headers: Record<string, string | undefined>): unknown {
     const value = getAt(body, path)
     const encrypted = encryptValue(value, headers)
     const objPath = concretise(mapping.obj, path)
     // MDES in-place form (`x.encryptedData -> x`): the element sits inside obj and is replaced by the result.
     const inPlace = objPath.length + 1 === path.length && objPath.every((s, i) => s === path[i]) && path[path.length - 1] === field
     if (!inPlace) deleteAt(body as never, path)
-    place(body, { ...mapping, obj: objPath }, encrypted)
+    // A root obj (`card -> $`) gives a new body: the encrypted value merged into what is left.
+    return place(body, { ...mapping, obj: objPath }, encrypted)
   }
 
   function decrypt(message: EncryptionMessage): EncryptionResult {
@@ -178,7 +180,8 @@ export function createEncryption(
     let cloned = false
     const lower = lowerCaseHeaders(message.headers)
     for (const mapping of endpoint.toDecrypt) {
-      for (const path of expandPath(body, mapping.element)) {
+      // Last match first, as in encrypt: removing `enc[0]` would shift `enc[1]`.
+      for (const path of expandPath(body, mapping.element).reverse()) {
         const node = getAt(body, path)
         const value = decryptNode(node, lower, mapping.obj.length === 0)
         if (value === NOT_ENCRYPTED) continue

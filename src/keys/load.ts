@@ -73,18 +73,22 @@ function parsePrivate(raw: RawSource, options: LoadKeyOptions): KeyObject {
     }
     return openPkcs12(raw.bytes, options.password, options.alias, what).privateKey
   }
+  let encrypted = false
   for (const type of ['pkcs8', 'pkcs1'] as const) {
     try {
       return createPrivateKey({ key: raw.bytes, format: 'der', type })
-    } catch {
-      // try the next form
+    } catch (cause) {
+      // An encrypted PKCS#8 DER key (EncryptedPrivateKeyInfo) is recognised by node, which asks for the
+      // passphrase: report it as the PEM path does, not as a corrupt file.
+      if ((cause as { code?: string }).code === 'ERR_MISSING_PASSPHRASE') encrypted = true
     }
   }
-  if (options.password !== undefined) {
+  if (encrypted) {
+    if (options.password === undefined) throw new ApisignError('ERR_KEY_PASSWORD', `${what} is encrypted and no password was given`)
     try {
       return createPrivateKey({ key: raw.bytes, format: 'der', type: 'pkcs8', passphrase: options.password })
-    } catch {
-      // fall through to the diagnosis below
+    } catch (cause) {
+      throw new ApisignError('ERR_KEY_PASSWORD', `${what} is encrypted and the password is wrong`, { cause })
     }
   }
   if (isPublicMaterial(raw.bytes)) {

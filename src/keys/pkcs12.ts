@@ -23,11 +23,11 @@ interface Bag {
 const derOf = (asn1: forge.asn1.Asn1): Buffer => Buffer.from(forge.asn1.toDer(asn1).getBytes(), 'binary')
 
 function keyOf(bag: Bag): KeyObject {
-  // forge parses RSA keys only; for others its bag keeps the PrivateKeyInfo ASN.1, which node reads.
+  // forge parses RSA keys only; for others its bag keeps the PrivateKeyInfo ASN.1 (forge sets one of the
+  // two on every key bag), which node reads or refuses below.
   const info = bag.key
     ? forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(bag.key as forge.pki.rsa.PrivateKey))
-    : bag.asn1
-  if (info === undefined) throw new ApisignError('ERR_KEY_INVALID', 'PKCS#12 key bag holds no readable key')
+    : (bag.asn1 as forge.asn1.Asn1)
   try {
     return createPrivateKey({ key: derOf(info), format: 'der', type: 'pkcs8' })
   } catch (cause) {

@@ -1,12 +1,9 @@
-import * as nodeCrypto from 'node:crypto'
+import { hash } from 'node:crypto'
 import { describeType } from '../errors.js'
 import { assertWellFormed } from './percent-encode.js'
 
 /** A request body as bytes on the wire: a string (sent as UTF-8) or raw bytes. `null`/`undefined` = none. */
 export type RequestBody = string | Uint8Array | null | undefined
-
-// `crypto.hash` (Node >= 20.12) hashes in one call, without a Hash object per request.
-const oneShotHash = (nodeCrypto as { hash?: (alg: string, data: string | Uint8Array, enc: 'base64') => string }).hash
 
 /**
  * SHA-256 of zero bytes, base64: the body hash of a request without a body (Java #5, Node #7).
@@ -56,7 +53,6 @@ export function computeBodyHash(body: RequestBody, algorithm: 'sha256' | 'sha1' 
   if (typeof body === 'string') assertWellFormed(body, 'body')
   // A string is hashed as UTF-8 directly: the same bytes as bodyBytes(), without an intermediate copy.
   const data = typeof body === 'string' ? body : bodyBytes(body)
-  return oneShotHash !== undefined
-    ? oneShotHash(algorithm, data, 'base64')
-    : nodeCrypto.createHash(algorithm).update(data).digest('base64')
+  // `crypto.hash` (Node >= 20.12; apisign needs >= 20.19) hashes in one call, without a Hash object per request.
+  return hash(algorithm, data, 'base64')
 }

@@ -103,7 +103,8 @@ export function compatParameterString(
     else values.add(value)
   }
   const names = [...merged.keys()].map((name) => [`${name},[object Set]`, name] as const)
-  names.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0))
+  // Map keys are distinct, so two sort keys are never equal.
+  names.sort((x, y) => (x[0] < y[0] ? -1 : 1))
   const parts: string[] = []
   for (const [, name] of names) {
     const values = [...(merged.get(name) as Set<string>)]

@@ -117,9 +117,15 @@ function header(headers: ReceivedRequest['headers'], name: string): string | und
  * ```
  */
 export function createOAuth1Verifier(options: OAuth1VerifierOptions): OAuth1Verifier {
-  const dialect = DIALECTS[options.dialect ?? 'mastercard']
-  if (dialect === undefined) throw new TypeError('dialect must be mastercard or rfc5849')
+  // An own-property check, not a lookup: `DIALECTS['toString']` exists, and compat is a signing-only dialect.
+  const dialectName = options.dialect ?? 'mastercard'
+  if (dialectName !== 'mastercard' && dialectName !== 'rfc5849') throw new TypeError('dialect must be mastercard or rfc5849')
+  const dialect = DIALECTS[dialectName]
   const allowed = new Set(options.signatureMethods ?? ['RSA-SHA256', 'RSA-PSS'])
+  for (const name of allowed) {
+    // Consumers map to public keys only: an HMAC or PLAINTEXT method would need a shared secret per consumer.
+    if (resolveSignatureMethod(name).family !== 'rsa') throw new TypeError(`signatureMethods: the verifier checks RSA signatures only (got ${name})`)
+  }
   const windowMs = (options.clockSkewSeconds ?? 300) * 1000
   const store = options.nonceStore ?? createMemoryNonceStore()
   const now = options.now ?? Date.now
@@ -202,10 +208,11 @@ export function createOAuth1Verifier(options: OAuth1VerifierOptions): OAuth1Veri
       throw new Rejection('ERR_INVALID_URL', 'request URL cannot be canonicalised')
     }
     canonicalParams = []
-    const signature = decode(values.get('oauth_signature') as string)
+    // The signature is percent-encoded exactly once on the wire in both dialects (RFC 5849 §3.5.1, Mastercard
+    // G3): decode it once, so a double-encoded value is not a second reading of the same signature.
     let signatureText: string
     try {
-      signatureText = decodeURIComponent(signature)
+      signatureText = decodeURIComponent(values.get('oauth_signature') as string)
     } catch {
       signatureText = ''
     }
