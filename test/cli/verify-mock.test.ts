@@ -34,6 +34,12 @@ describe('apisign verify', () => {
     expect(JSON.parse(r.stdout)).toEqual({ valid: true, code: null, consumerKey: 'ck!cli' })
     expect(r.code).toBe(0)
   })
+  it('a headers file with a non-string header is a typed input error, not a crash', async () => {
+    writeFileSync(join(dir, 'bad-headers.json'), JSON.stringify({ Authorization: 42 }))
+    const r = await run(['verify', '--method', 'GET', '--url', url, '--headers-file', 'bad-headers.json', '--consumer-key', 'ck!cli', '--public-key', sharedPath('keys/oauth1/public-key.pem'), '--json'])
+    expect(r.code).toBe(1)
+    expect(JSON.parse(r.stderr)).toMatchObject({ error: { code: 'ERR_INVALID_INPUT' } })
+  })
   it('rejects a tampered body with its code', async () => {
     writeFileSync(join(dir, 'tampered.json'), '{"amount":2}')
     const r = await run([...base, '--body-file', 'tampered.json'])

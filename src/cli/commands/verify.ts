@@ -38,6 +38,10 @@ export function registerVerify(program: Command, io: CliIo): void {
     .action(async (flags: { method: string; url: string; headersFile: string; bodyFile?: string; consumerKey: string; publicKey: string; nowMs?: string; clockSkew: string; debug?: boolean; json?: boolean }) => {
       const headers = readJsonFile(io, flags.headersFile, '--headers-file')
       if (headers === null || typeof headers !== 'object' || Array.isArray(headers)) throw new ApisignError('ERR_INVALID_INPUT', '--headers-file must hold a JSON object')
+      for (const [name, value] of Object.entries(headers)) {
+        const ok = typeof value === 'string' || (Array.isArray(value) && value.every((v) => typeof v === 'string'))
+        if (!ok) throw new ApisignError('ERR_INVALID_INPUT', `--headers-file: header ${JSON.stringify(name.slice(0, 64))} must be a string or a list of strings`)
+      }
       const body = flags.bodyFile === undefined ? undefined : readInputFile(resolve(io.cwd, flags.bodyFile), '--body-file')
       const nowMs = flags.nowMs === undefined ? undefined : Number(flags.nowMs)
       if (nowMs !== undefined && !Number.isFinite(nowMs)) throw new ApisignError('ERR_CLI_USAGE', '--now-ms must be a number')
