@@ -227,3 +227,37 @@ describe('apisign call', () => {
     expect((await cli(['call', 'GET', '/payments', '--header', 'Authorization: x'])).code).toBe(2)
   })
 })
+
+describe('apisign call with field encryption', () => {
+  it('encrypts the card on the wire and prints the decrypted cardToken', async () => {
+    const spec = join(REPO_ROOT, 'openapi/payments.yaml')
+    const encryption = {
+      mode: 'JWE',
+      encryptedValueFieldName: 'encryptedData',
+      encryptionCertificate: sharedPath('keys/encryption/certificate.pem'),
+      privateKey: privateFile('enc-dec.pem', readShared('keys/encryption/private-key-pkcs8.pem')),
+      paths: [{ path: '/payments$', toEncrypt: [{ element: 'card', obj: 'card' }], toDecrypt: [{ element: 'cardToken', obj: 'cardToken' }] }],
+    }
+    const seen: string[] = []
+    const gateway = await startMockGateway({
+      spec,
+      consumers: { 'ck!doctor': { key: createPublicKey(createPrivateKey(SIGNING_PEM)) } },
+      encryption: encryption as never,
+      log: (line) => void seen.push(line),
+    })
+    try {
+      writeProfile({ baseURL: gateway.url })
+      writeFileSync(join(dir, 'encryption.json'), JSON.stringify(encryption))
+      writeFileSync(join(dir, 'payment.json'), JSON.stringify({ amount: 2500, currency: 'EUR', card: { pan: '5123456789012345', expiry: '12/30', cvc: '123' } }))
+      const r = await cli(['call', 'POST', '/payments', '--data', '@payment.json', '--json'])
+      expect(r.code).toBe(0)
+      expect(JSON.parse(r.stdout)).toMatchObject({ status: 201, body: { id: 'pay_1001', cardToken: { token: 'tok_5f2c', last4: '2345' } } })
+      // The gateway decrypted the card: it travelled encrypted (the client never sends the PAN in clear).
+      expect(gateway.requests.at(-1)).toMatchObject({ status: 201, body: { card: { pan: '5123456789012345' } } })
+      expect(r.stdout + r.stderr).not.toContain('5123456789012345')
+    } finally {
+      await gateway.close()
+    }
+  })
+})
+
