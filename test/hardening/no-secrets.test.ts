@@ -6,6 +6,7 @@ import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { createEncryption } from '../../src/encryption/index.js'
 import { REPO_ROOT, readShared, sharedPath } from '../helpers/shared.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'apisign-hardening-'))
@@ -43,11 +44,22 @@ writeFileSync(
   }),
 )
 
+copyFileSync(sharedPath('keys/oauth1/public-key.pem'), join(dir, 'pub.pem'))
+copyFileSync(sharedPath('keys/encryption/other-private-key-pkcs8.pem'), join(dir, 'wrong.pem'))
+chmodSync(join(dir, 'wrong.pem'), 0o600)
+writeFileSync(
+  join(dir, 'enc-wrong.json'),
+  JSON.stringify({ mode: 'JWE', encryptedValueFieldName: 'encryptedData', privateKey: './wrong.pem', paths: [{ path: '/pay', toEncrypt: [], toDecrypt: [{ element: 'card', obj: 'card' }] }] }),
+)
+const sealed = createEncryption({ mode: 'JWE', encryptedValueFieldName: 'encryptedData', encryptionCertificate: join(dir, 'cert.pem'), paths: [{ path: '/pay', toEncrypt: [{ element: 'card', obj: 'card' }], toDecrypt: [] }] } as never)
+writeFileSync(join(dir, 'encrypted.json'), JSON.stringify(sealed.encrypt({ url: '/pay', body: { amount: 1, card: { pan: PAN } } }).body))
+writeFileSync(join(dir, 'captured-headers.json'), JSON.stringify({ Authorization: 'OAuth oauth_consumer_key="ck",oauth_nonce="n0nce0000000000000000a",oauth_signature_method="RSA-SHA256",oauth_timestamp="1700000000",oauth_version="1.0",oauth_body_hash="AAAA",oauth_signature="c2ln"' }))
+
 function cli(args: string[]): string {
   try {
     return execFileSync(process.execPath, [join(REPO_ROOT, 'dist/cli/main.js'), ...args], {
       cwd: dir,
-      env: { ...process.env, NODE_DEBUG: 'apisign', P12_PASSWORD },
+      env: { ...process.env, NODE_DEBUG: 'apisign', P12_PASSWORD, WRONG_PASSWORD: 'not-the-password' },
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
     })
@@ -57,29 +69,48 @@ function cli(args: string[]): string {
   }
 }
 
-const commands: Array<[string, string[], string[]]> = [
-  ['oauth1 sign with a PKCS#12', ['oauth1', 'sign', '--method', 'POST', '--url', 'https://a.example.com/x', '--body-file', 'body.json', '--consumer-key', 'ck', '--key', 'k.p12', '--key-alias', 'keyalias', '--key-password-env', 'P12_PASSWORD', '--json'], [P12_PASSWORD, keyBody]],
-  ['oauth1 sign with a wrong password', ['oauth1', 'sign', '--method', 'GET', '--url', 'https://a.example.com/x', '--consumer-key', 'ck', '--key', 'k.p12', '--key-password-env', 'NOPE', '--json'], [P12_PASSWORD, keyBody]],
-  ['keys inspect', ['keys', 'inspect', '--key', 'k.p12', '--key-password-env', 'P12_PASSWORD', '--json'], [P12_PASSWORD, keyBody, 'PRIVATE KEY']],
-  ['encrypt', ['encrypt', '--config', 'enc.json', '--endpoint', '/pay', '--body-file', 'body.json', '--json'], [PAN, 'PRIVATE KEY']],
-  ['ost sign', ['ost', 'sign', '--method', 'GET', '--resource', '/users', '--api-key', 'k1', '--api-secret-file', 'ost-secret', '--json'], [API_SECRET]],
-  ['jwt sign', ['jwt', 'sign', '--secret-file', 'jwt-secret', '--payload-json', '{"user_id":"*"}', '--api-key', 'k1', '--json'], [JWT_SECRET]],
-  ['a usage error', ['oauth1', 'sign', '--url', 'x'], [P12_PASSWORD]],
-  ['doctor --online (PKCS#12 profile, gateway unreachable)', ['doctor', '--online', '--json'], [P12_PASSWORD, keyBody, 'PRIVATE KEY']],
-  ['call with an encrypted field (gateway unreachable)', ['call', 'POST', '/pay', '--data', '@body.json', '--verbose'], [P12_PASSWORD, keyBody, PAN, 'oauth_signature=']],
+// [name, argv, must not appear, must appear (proves the command ran the path under test)]
+const commands: Array<[string, string[], string[], string]> = [
+  ['oauth1 sign with a PKCS#12', ['oauth1', 'sign', '--method', 'POST', '--url', 'https://a.example.com/x', '--body-file', 'body.json', '--consumer-key', 'ck', '--key', 'k.p12', '--key-alias', 'keyalias', '--key-password-env', 'P12_PASSWORD', '--json'], [P12_PASSWORD, keyBody], 'authorizationHeader'],
+  ['oauth1 sign with a wrong password', ['oauth1', 'sign', '--method', 'GET', '--url', 'https://a.example.com/x', '--consumer-key', 'ck', '--key', 'k.p12', '--key-alias', 'keyalias', '--key-password-env', 'WRONG_PASSWORD', '--json'], [P12_PASSWORD, keyBody, 'not-the-password'], 'ERR_KEY_PASSWORD'],
+  ['keys inspect', ['keys', 'inspect', '--key', 'k.p12', '--key-password-env', 'P12_PASSWORD', '--json'], [P12_PASSWORD, keyBody, 'PRIVATE KEY'], 'fingerprint'],
+  ['encrypt', ['encrypt', '--config', 'enc.json', '--endpoint', '/pay', '--body-file', 'body.json', '--json'], [PAN, 'PRIVATE KEY'], 'encryptedData'],
+  ['ost sign', ['ost', 'sign', '--method', 'GET', '--resource', '/users', '--api-key', 'k1', '--api-secret-file', 'ost-secret', '--json'], [API_SECRET], 'api_signature'],
+  ['jwt sign', ['jwt', 'sign', '--secret-file', 'jwt-secret', '--payload-json', '{"user_id":"*"}', '--api-key', 'k1', '--json'], [JWT_SECRET], 'token'],
+  ['a usage error', ['oauth1', 'sign', '--url', 'x'], [P12_PASSWORD], 'ERR_CLI_USAGE'],
+  ['decrypt with a wrong key (the error names no key material)', ['decrypt', '--config', 'enc-wrong.json', '--endpoint', '/pay', '--body-file', 'encrypted.json', '--json'], [PAN, 'PRIVATE KEY', keyBody], 'ERR_JWE_DECRYPTION_FAILED'],
+  ['jwe decrypt with the keystore', ['jwe', 'decrypt', '--key', 'k.p12', '--key-password-env', 'P12_PASSWORD', '--token', 'not.a.valid.token', '--json'], [P12_PASSWORD, keyBody, 'PRIVATE KEY'], 'ERR_JWE_INVALID'],
+  ['verify --debug of a tampered request', ['verify', '--method', 'POST', '--url', 'https://a.example.com/x', '--headers-file', 'captured-headers.json', '--body-file', 'body.json', '--consumer-key', 'ck', '--public-key', 'pub.pem', '--debug', '--json'], [keyBody, 'PRIVATE KEY'], '"valid":false'],
+  ['ost verify-webhook', ['ost', 'verify-webhook', '--secret-file', 'ost-secret', '--timestamp', '1700000000', '--version', 'v2', '--signature', 'ab', '--body-file', 'body.json', '--json'], [API_SECRET], '"valid":false'],
+  ['doctor --online (PKCS#12 profile, gateway unreachable)', ['doctor', '--online', '--json'], [P12_PASSWORD, keyBody, 'PRIVATE KEY'], '"id":"clock","status":"fail"'],
+  ['call with an encrypted field (gateway unreachable)', ['call', 'POST', '/pay', '--data', '@body.json', '--verbose'], [P12_PASSWORD, keyBody, PAN, 'oauth_signature='], '"error"'],
 ]
 
 describe('no secret in any CLI output (stdout, stderr, NODE_DEBUG=apisign)', () => {
-  for (const [name, args, secrets] of commands) {
+  for (const [name, args, secrets, shows] of commands) {
     it(name, () => {
       const output = cli(args)
-      expect(output.length).toBeGreaterThan(0)
+      expect(output).toContain(shows)
       for (const secret of secrets) expect(output).not.toContain(secret)
     })
   }
-  it('the demo prints no key material, password or the encrypted card number on the wire', () => {
-    // The demo's own printouts are covered by its run in CI; here: its config holds no secret.
+  it('the demo (NODE_DEBUG=apisign) prints no key material, keystore password, card number or signature', () => {
     const config = readFileSync(join(REPO_ROOT, 'demo/apisign.config.json'), 'utf8')
     expect(config).not.toMatch(/password"\s*:|PRIVATE KEY/)
+    execFileSync(process.execPath, [join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(REPO_ROOT, 'demo/tsconfig.json')], { cwd: REPO_ROOT, stdio: 'ignore' })
+    const output = execFileSync(process.execPath, [join(REPO_ROOT, '.demo-build/demo/main.js')], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, NODE_DEBUG: 'apisign' },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    expect(output).toContain('demo complete')
+    const out = join(REPO_ROOT, 'certs-example/out')
+    const password = readFileSync(join(out, 'signing.p12.password'), 'utf8').trim()
+    const signingKeyLine = readFileSync(join(out, 'signing-key.pem'), 'utf8').split('\n')[1] as string
+    const encryptionKeyLine = readFileSync(join(out, 'encryption-key.pem'), 'utf8').split('\n')[1] as string
+    for (const secret of [password, signingKeyLine, encryptionKeyLine, 'PRIVATE KEY', '5123456789012345', '"cvc"', 'oauth_signature="']) {
+      expect(output).not.toContain(secret)
+    }
   })
 })
