@@ -2,11 +2,17 @@
 // print (stdout, stderr, debug logs) for the secrets: the keystore password, API and JWT secrets, private
 // key material, and plaintext fields that the command encrypts. None may appear.
 import { execFileSync } from 'node:child_process'
+import { createPrivateKey } from 'node:crypto'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { inspect } from 'node:util'
 import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createEncryption } from '../../src/encryption/index.js'
+import { createClient } from '../../src/http/index.js'
+import { loadKeyStore } from '../../src/keys/index.js'
 import { REPO_ROOT, readShared, sharedPath } from '../helpers/shared.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'apisign-hardening-'))
@@ -111,6 +117,46 @@ describe('no secret in any CLI output (stdout, stderr, NODE_DEBUG=apisign)', () 
     const encryptionKeyLine = readFileSync(join(out, 'encryption-key.pem'), 'utf8').split('\n')[1] as string
     for (const secret of [password, signingKeyLine, encryptionKeyLine, 'PRIVATE KEY', '5123456789012345', '"cvc"', 'oauth_signature="']) {
       expect(output).not.toContain(secret)
+    }
+  })
+})
+
+describe('no secret in thrown errors (util.inspect at full depth, JSON)', () => {
+  const show = (error: unknown) => `${inspect(error, { depth: 12, showHidden: true })}\n${JSON.stringify(error)}`
+
+  it('a wrong keystore password, a wrong decryption key', async () => {
+    const errors: unknown[] = []
+    try {
+      loadKeyStore({ p12: join(dir, 'k.p12'), alias: 'keyalias', password: 'wrong-password-123' })
+    } catch (e) {
+      errors.push(e)
+    }
+    const opened = createEncryption({ mode: 'JWE', encryptedValueFieldName: 'encryptedData', privateKey: join(dir, 'wrong.pem'), paths: [{ path: '/pay', toEncrypt: [], toDecrypt: [{ element: 'card', obj: 'card' }] }] } as never)
+    try {
+      opened.decrypt({ url: '/pay', body: JSON.parse(readFileSync(join(dir, 'encrypted.json'), 'utf8')) })
+    } catch (e) {
+      errors.push(e)
+    }
+    expect(errors.map((e) => (e as { code?: string }).code)).toEqual(['ERR_KEY_PASSWORD', 'ERR_JWE_DECRYPTION_FAILED'])
+    for (const e of errors) for (const secret of ['wrong-password-123', P12_PASSWORD, PAN, 'PRIVATE KEY', keyBody]) expect(show(e)).not.toContain(secret)
+  })
+
+  it('a 401 from the partner: the error keeps status and reason, never the Authorization header', async () => {
+    const server = createServer((req, res) => {
+      req.resume()
+      res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ Errors: { Error: [{ Source: 'Gateway', ReasonCode: 'AUTHENTICATION_FAILED', Recoverable: false }] } }))
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    try {
+      const api = createClient({ baseURL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, auth: { scheme: 'oauth1', consumerKey: 'ck!hard', key: createPrivateKey(keyPem) }, retry: false })
+      const error = await api.post('/pay', { card: { pan: PAN } }).then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+      expect(error).toMatchObject({ code: 'ERR_GATEWAY_REJECTED', details: { status: 401, reasonCode: 'AUTHENTICATION_FAILED' } })
+      for (const secret of ['oauth_signature=', 'OAuth oauth_', 'PRIVATE KEY', keyBody]) expect(show(error)).not.toContain(secret)
+    } finally {
+      server.close()
     }
   })
 })
