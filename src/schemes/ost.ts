@@ -3,6 +3,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import { ApisignError, describeType } from '../errors.js'
 
+const HEX64 = /^[0-9a-f]{64}$/
+
 /**
  * The `api_signature_kind` value.
  *
@@ -239,22 +241,29 @@ export interface VerifyWebhookOptions {
  * ```
  */
 export function verifyWebhook(options: VerifyWebhookOptions): { valid: boolean; matchedSecretIndex: number | null; reason?: 'stale' | 'signature' } {
+  if (typeof options.rawBody !== 'string' && !(options.rawBody instanceof Uint8Array)) {
+    // A parsed object would be re-serialised with other bytes than the sender signed.
+    throw new TypeError(`rawBody must be the raw request body (string or bytes), not ${describeType(options.rawBody)}; capture it before JSON parsing`)
+  }
   const now = options.nowMs ?? Date.now()
   const tolerance = options.toleranceSeconds ?? 300
   if (!/^\d{1,12}$/.test(options.timestamp) || Math.abs(now / 1000 - Number(options.timestamp)) > tolerance) {
     return { valid: false, matchedSecretIndex: null, reason: 'stale' }
   }
-  const message = webhookStringToSign(options.timestamp, options.version, options.rawBody)
-  const given = options.signature
-    .split(',')
-    .map((s) => s.trim().toLowerCase())
-    .filter((s) => /^[0-9a-f]{64}$/.test(s))
-    .map((s) => Buffer.from(s, 'hex'))
+  const prefix = `${options.timestamp}.${options.version}.`
+  const rawBody = options.rawBody
+  const given: Buffer[] = []
+  for (const part of options.signature.split(',')) {
+    const hex = part.trim().toLowerCase()
+    if (HEX64.test(hex)) given.push(Buffer.from(hex, 'hex'))
+  }
   let matched: number | null = null
   options.secrets.forEach((entry, index) => {
     const { secret, notAfter } = typeof entry === 'string' ? { secret: entry, notAfter: undefined } : entry
     const expiry = notAfter === undefined ? Number.POSITIVE_INFINITY : notAfter instanceof Date ? notAfter.getTime() : notAfter
-    const expected = createHmac('sha256', Buffer.from(secret, 'utf8')).update(message).digest()
+    const hmac = createHmac('sha256', secret)
+    // A string body is one update (V8 concatenation is cheap); bytes are streamed after the prefix, uncopied.
+    const expected = (typeof rawBody === 'string' ? hmac.update(prefix + rawBody, 'utf8') : hmac.update(prefix, 'utf8').update(rawBody)).digest()
     // Every secret and every candidate is compared, whatever matched first: no early exit.
     for (const candidate of given) if (timingSafeEqual(candidate, expected) && expiry > now && matched === null) matched = index
   })
