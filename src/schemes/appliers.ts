@@ -175,8 +175,9 @@ export function jwtBearerAuth(options: {
 }
 
 /**
- * Several schemes on one request, applied in order, their headers merged (later wins): e.g. an OAuth1
- * signature plus a provider-issued bearer token in the header the spec's security scheme names.
+ * Several schemes on one request, applied in order, their headers merged: e.g. an OAuth1 signature plus
+ * a provider-issued bearer token in the header the spec's security scheme names. Two schemes setting the
+ * same header to different values is `ERR_SCHEME_CONFIG`.
  *
  * @example
  * ```ts
@@ -193,6 +194,12 @@ export function composeAuth(...appliers: AuthApplier[]): AuthApplier {
       for (const applier of appliers) {
         const current = { ...request, ...(url === undefined ? {} : { url }), ...(body === undefined ? {} : { body }) }
         const result = await applier.apply(current, context)
+        for (const [name, value] of Object.entries(result.headers)) {
+          const clash = Object.keys(headers).find((k) => k.toLowerCase() === name.toLowerCase())
+          // Two schemes writing different values into one header (e.g. both into Authorization) would
+          // silently drop one credential: a configuration error, named, never a request that fails later.
+          if (clash !== undefined && headers[clash] !== value) throw new ApisignError('ERR_SCHEME_CONFIG', `two composed schemes set the ${name} header; give the provider token its own header`)
+        }
         headers = { ...headers, ...result.headers }
         url = result.url ?? url
         body = result.body ?? body

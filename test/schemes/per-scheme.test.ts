@@ -28,6 +28,8 @@ const SPEC = {
     '/sigv4': op('sigv4'),
     '/open': { get: { ...op('open').get, security: [{}] } },
     '/either': { get: { ...op('either').get, security: [{ basic: [] }, { key: [] }] } },
+    '/both': { get: { ...op('both').get, security: [{ oauth1: [], mcToken: [] }] } },
+    '/clash': { get: { ...op('clash').get, security: [{ oauth1: [], token: [] }] } },
   },
   components: {
     securitySchemes: {
@@ -39,6 +41,7 @@ const SPEC = {
       keyquery: { type: 'apiKey', in: 'query', name: 'key' },
       basic: { type: 'http', scheme: 'basic' },
       sigv4: { type: 'apiKey', in: 'header', name: 'Authorization', 'x-amazon-apigateway-authtype': 'awsSigv4' },
+      mcToken: { type: 'apiKey', in: 'header', name: 'X-Auth-Token', 'x-apisign-scheme': 'bearer-token' },
     },
   },
 }
@@ -52,6 +55,7 @@ const server = {
   keyquery: { keys: ['query-key'] },
   basic: { users: { partner: 'basic-password' } },
   sigv4: { credentials: { [AWS.accessKeyId]: AWS.secretAccessKey }, region: 'eu-west-1', service: 'execute-api' },
+  mcToken: { tokens: [{ secret: 'provider-issued-token', notAfter: T0 + 3_600_000 }] },
 }
 const good: CredentialsBySchemeName = {
   oauth1: { consumerKey: 'ck!schemes', key: privateKey },
@@ -139,11 +143,36 @@ describe('each scheme through createClient against the mock gateway', () => {
   })
 })
 
+describe('two schemes on one request', () => {
+  it('OAuth1 + a provider-issued token in the header the spec names, refreshed before it expires', async () => {
+    let fetched = 0
+    const { api, gateway: gw } = await setUp({
+      ...good,
+      mcToken: {
+        fetch: async () => {
+          fetched++
+          return { token: 'provider-issued-token', expiresAtMs: T0 + 3_600_000 }
+        },
+        refreshBeforeMs: 60_000,
+      },
+    })
+    expect((await api.get('/both')).data).toEqual({ scheme: 'both' })
+    expect((await api.get('/both')).data).toEqual({ scheme: 'both' })
+    expect(fetched).toBe(1)
+    expect(gw.requests.map((r) => r.principal)).toEqual(['ck!schemes+bearer', 'ck!schemes+bearer'])
+  })
+  it('two schemes writing the same header is a configuration error, before anything is sent', async () => {
+    const { api, gateway: gw } = await setUp(good)
+    await expect(api.get('/clash')).rejects.toMatchObject({ code: 'ERR_SCHEME_CONFIG' })
+    expect(gw.requests).toHaveLength(0)
+  })
+})
+
 describe('the table', () => {
   it('reads OpenAPI security schemes: x-apisign-scheme first, then the standard types', () => {
     const schemes = SPEC.components.securitySchemes
     expect(Object.fromEntries(Object.entries(schemes).map(([k, v]) => [k, schemeOf(v)]))).toEqual({
-      oauth1: 'oauth1', ost: 'ost', jwt: 'jwt-bearer', token: 'bearer-token', key: 'api-key', keyquery: 'api-key', basic: 'basic', sigv4: 'sigv4',
+      oauth1: 'oauth1', ost: 'ost', jwt: 'jwt-bearer', token: 'bearer-token', key: 'api-key', keyquery: 'api-key', basic: 'basic', sigv4: 'sigv4', mcToken: 'bearer-token',
     })
     expect(schemeOf({ type: 'openIdConnect' })).toBeUndefined()
     expect(() => schemeOf({ type: 'apiKey', 'x-apisign-scheme': 'kerberos' })).toThrow(expect.objectContaining({ code: 'ERR_SCHEME_CONFIG' }))
