@@ -148,6 +148,16 @@ describe('apisign doctor', () => {
     expect(statusOf(await runDoctor({ cwd: dir, env: {} }), 'profile')).toBe('fail') // CK unset
   })
 
+  it('a profile of another scheme: each secret reference must resolve (values never shown)', async () => {
+    writeFileSync(join(dir, 'apisign.config.json'), JSON.stringify({ profiles: { ost: { environment: 'sandbox', baseURL: 'https://sandbox.api.example.com/ost/v2', auth: { scheme: 'ost', apiKey: 'k1', apiSecret: { env: 'OST_SECRET' } } } } }))
+    const good = await runDoctor({ cwd: dir, env: { OST_SECRET: 'the-ost-secret' }, profile: 'ost' })
+    expect(good.ok).toBe(true)
+    expect(good.checks.find((c) => c.id === 'credential-apiSecret')).toMatchObject({ status: 'pass' })
+    expect(JSON.stringify(good)).not.toContain('the-ost-secret')
+    const unset = await runDoctor({ cwd: dir, env: {}, profile: 'ost' })
+    expect(unset.checks.find((c) => c.id === 'profile')).toMatchObject({ status: 'fail', message: expect.stringContaining('OST_SECRET') })
+  })
+
   it('never prints a secret or key material', async () => {
     writeProfile({ keyMode: 0o644, certificate: readShared('keys/encryption/other-certificate.pem').toString() })
     const r = await cli(['doctor'])
