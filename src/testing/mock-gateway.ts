@@ -305,6 +305,15 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
       log(`${method} ${pathname} -> ${status}${code === undefined ? '' : ` ${code}`}`)
     }
     const route = routes.find((r) => r.pattern.test(path))
+    // A real gateway authenticates before it routes: a badly signed call to an unknown path is a 401, not
+    // a 404 that would hide the signing problem (apisign doctor's probe relies on this).
+    if (route?.methods.get(method) === undefined && defaultGuard !== undefined) {
+      const verdict = await defaultGuard.verifier.verify({ method, url, headers: req.headers, body: raw })
+      if (!verdict.ok) {
+        record(401, verdict.code)
+        return send(res, 401, defaultGuard.rejectionBody(verdict))
+      }
+    }
     if (route === undefined) {
       record(404, 'NOT_FOUND')
       return send(res, 404, { Errors: { Error: [{ Source: 'Gateway', ReasonCode: 'NOT_FOUND', Description: 'no such resource', Recoverable: false }] } })

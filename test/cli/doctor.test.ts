@@ -183,6 +183,9 @@ describe('apisign doctor --online', () => {
     writeFileSync(join(dir, 'signing-cert.pem'), readShared('keys/encryption/other-certificate.pem'))
     const bad = await runDoctor({ cwd: dir, env, online: true, probePath: '/payments/pay_1' })
     expect(bad.checks.find((c) => c.id === 'probe')).toMatchObject({ status: 'fail', message: expect.stringContaining('ERR_SIGNATURE_MISMATCH') })
+    // Without --probe-path the base URL itself is probed: the gateway authenticates before it routes.
+    const base = await runDoctor({ cwd: dir, env, online: true })
+    expect(base.checks.find((c) => c.id === 'probe')).toMatchObject({ status: 'fail' })
   })
 
   it('a server whose Date is 10 minutes off: the clock check fails', async () => {

@@ -57,6 +57,9 @@ describe('mock gateway', () => {
     expect((nf as { details: { status: number } }).details.status).toBe(404)
     const na = await api().delete('/payments').catch((x: unknown) => x)
     expect((na as { details: { status: number } }).details.status).toBe(405)
+    // Authenticated before routed, as a real gateway: a bad signature on an unknown path is a 401.
+    const unknownAndUnsigned = await wrong.get('/nope').catch((x: unknown) => x)
+    expect((unknownAndUnsigned as { details: { status: number; reasonCode: string } }).details).toMatchObject({ status: 401, reasonCode: 'ERR_OAUTH1_UNKNOWN_CONSUMER' })
   })
 
   it('logs one line per request, never a secret', () => {
