@@ -146,12 +146,19 @@ describe.skipIf(!redisAvailable())('Redis nonce store (real redis-server on 127.
   afterAll(async () => redis.stop())
 
   it('rejects a replay sent to another verifier instance sharing Redis', async () => {
-    const a = make({ nonceStore: createRedisNonceStore({ redis: redis.url, trustEmptyOnStart: true, now: clock }) })
-    const b = make({ nonceStore: createRedisNonceStore({ redis: redis.url, now: clock }) })
-    const r = received()
-    expect((await a.verify(r)).ok).toBe(true)
-    const replay = await b.verify(r)
-    expect(replay.ok === false && replay.code).toBe('ERR_OAUTH1_NONCE_REPLAY')
+    const storeA = createRedisNonceStore({ redis: redis.url, trustEmptyOnStart: true, now: clock })
+    const storeB = createRedisNonceStore({ redis: redis.url, now: clock })
+    try {
+      const a = make({ nonceStore: storeA })
+      const b = make({ nonceStore: storeB })
+      const r = received()
+      expect((await a.verify(r)).ok).toBe(true)
+      const replay = await b.verify(r)
+      expect(replay.ok === false && replay.code).toBe('ERR_OAUTH1_NONCE_REPLAY')
+    } finally {
+      await storeA.close?.()
+      await storeB.close?.()
+    }
   })
 
   it('fails closed after Redis is SIGKILLed and restarted empty: a replay inside its window is rejected', async () => {
