@@ -15,9 +15,17 @@ import { type SchemeVerdict, type SchemeVerifier, type SecretsByKeyId, bodyBytes
 const FORM = /^application\/x-www-form-urlencoded\b/i
 const METHODS = new Set(['GET', 'POST', 'DELETE'])
 
-/** qs as express and body-parser (`extended: true`) run it on the platform; never onto the prototype. */
+/**
+ * qs as the platform runs it: express's query parser (qs defaults: depth 5, 20 array indices) for GET and
+ * DELETE, body-parser's `extended: true` (depth 32, 100 array indices) for POST; never onto the prototype.
+ * Past 1000 parameters qs would silently drop the rest, so that is an error here instead.
+ */
 function parseParams(text: string, inBody: boolean): Record<string, unknown> {
-  return parseQs(text, { plainObjects: true, allowPrototypes: false, depth: 8, arrayLimit: inBody ? 100 : 20, parameterLimit: 1000 }) as Record<string, unknown>
+  try {
+    return parseQs(text, { plainObjects: true, allowPrototypes: false, depth: inBody ? 32 : 5, arrayLimit: inBody ? 100 : 20, parameterLimit: 1000, throwOnLimitExceeded: true }) as Record<string, unknown>
+  } catch (cause) {
+    throw new ApisignError('ERR_INPUT_TOO_LARGE', `more than 1000 OST parameters in the ${inBody ? 'form body' : 'query'}`, { cause })
+  }
 }
 
 /**
@@ -153,11 +161,11 @@ export function createOstVerifier(options: OstVerifierOptions): SchemeVerifier {
       const resource = ostResource(url.pathname, options.basePath ?? '')
       if (resource === undefined) return fail('ERR_INVALID_URL', `path is not below ${options.basePath ?? '/'}`)
       let params: Record<string, unknown>
-      if (method === 'POST') {
-        if (body.length > 0 && !FORM.test(headerValue(request.headers, 'content-type') ?? '')) return fail('ERR_BODY_UNSUPPORTED', 'POST body must be application/x-www-form-urlencoded')
-        params = parseParams(body.toString('utf8'), true)
-      } else {
-        params = parseParams(url.search.slice(1), false)
+      if (method === 'POST' && body.length > 0 && !FORM.test(headerValue(request.headers, 'content-type') ?? '')) return fail('ERR_BODY_UNSUPPORTED', 'POST body must be application/x-www-form-urlencoded')
+      try {
+        params = method === 'POST' ? parseParams(body.toString('utf8'), true) : parseParams(url.search.slice(1), false)
+      } catch {
+        return fail('ERR_INPUT_TOO_LARGE', 'more than 1000 parameters')
       }
       const { api_signature: signature, api_key: apiKey, api_request_timestamp: timestamp, api_signature_kind: kind } = params
       for (const [name, value] of Object.entries({ api_key: apiKey, api_request_timestamp: timestamp, api_signature_kind: kind, api_signature: signature })) {

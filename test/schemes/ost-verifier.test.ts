@@ -112,6 +112,13 @@ describe('ostAuth (the createClient applier)', () => {
     expect(body.get('to')).toBe('0xabc')
     expect(out.headers).toEqual({ 'Content-Type': 'application/x-www-form-urlencoded' })
   })
+  it('more than 1000 parameters is an error, never a silently shortened request', async () => {
+    const auth = ostAuth({ apiKey: KEY, apiSecret: SECRET })
+    const many = Array.from({ length: 1001 }, (_, i) => `p${i}=1`).join('&')
+    await expect(auth.apply({ method: 'GET', url: new URL(`${base}/users?${many}`), headers: {}, body: undefined }, context)).rejects.toMatchObject({ code: 'ERR_INPUT_TOO_LARGE' })
+    const verdict = await createOstVerifier({ keys: { [KEY]: SECRET }, basePath: '/testnet/v2', now: () => NOW }).verify({ method: 'GET', url: `${base}/users?${many}`, headers: {} })
+    expect(verdict).toMatchObject({ ok: false, code: 'ERR_INPUT_TOO_LARGE' })
+  })
   it('refuses what the platform would not read: PUT, a POST query, a JSON POST, a GET body, a path off the base', async () => {
     const auth = ostAuth({ apiKey: KEY, apiSecret: SECRET })
     const req = (method: string, url: string, body?: string, type = 'application/json') => auth.apply({ method, url: new URL(url), headers: { 'content-type': type }, body: body === undefined ? undefined : Buffer.from(body) }, context)
