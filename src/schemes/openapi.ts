@@ -19,8 +19,12 @@ export type SecurityRequirement = Readonly<Record<string, readonly string[]>>
 
 /** A route table of a spec: finds the operation of a method and a path (relative to the base path). */
 export interface OperationIndex {
-  /** The operation's security alternatives, or `undefined` when no operation matches. */
-  find(method: string, path: string): { readonly template: string; readonly operationId?: string; readonly security: readonly SecurityRequirement[] } | undefined
+  /**
+   * The operation's security alternatives (its own `security`, else the document's), or `undefined` when
+   * no operation matches. `declared` is false when neither says anything; `security: []` declared means
+   * anonymous.
+   */
+  find(method: string, path: string): { readonly template: string; readonly operationId?: string; readonly security: readonly SecurityRequirement[]; readonly declared: boolean } | undefined
   /** `components.securitySchemes`. */
   readonly securitySchemes: Readonly<Record<string, OpenApiSecurityScheme>>
 }
@@ -41,7 +45,7 @@ const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 export function indexOperations(spec: Readonly<Record<string, unknown>>): OperationIndex {
   const paths = spec['paths']
   if (paths === null || typeof paths !== 'object') throw new ApisignError('ERR_SPEC_INVALID', 'spec has no paths')
-  const global = Array.isArray(spec['security']) ? (spec['security'] as SecurityRequirement[]) : []
+  const global = Array.isArray(spec['security']) ? (spec['security'] as SecurityRequirement[]) : undefined
   const components = (spec['components'] ?? {}) as Record<string, unknown>
   const securitySchemes = (components['securitySchemes'] ?? {}) as Record<string, OpenApiSecurityScheme>
   const routes = Object.entries(paths as Record<string, Record<string, unknown>>)
@@ -61,7 +65,7 @@ export function indexOperations(spec: Readonly<Record<string, unknown>>): Operat
         const op = route.item[m] as Record<string, unknown> | undefined
         if (op === undefined || op === null || typeof op !== 'object') continue
         const security = Array.isArray(op['security']) ? (op['security'] as SecurityRequirement[]) : global
-        return { template: route.template, ...(typeof op['operationId'] === 'string' ? { operationId: op['operationId'] } : {}), security }
+        return { template: route.template, ...(typeof op['operationId'] === 'string' ? { operationId: op['operationId'] } : {}), security: security ?? [], declared: security !== undefined }
       }
       return undefined
     },

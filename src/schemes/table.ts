@@ -281,6 +281,12 @@ export function authForSpec(spec: Readonly<Record<string, unknown>>, credentials
       const path = pathBelow(request.url.pathname, context.baseURL.pathname) ?? request.url.pathname
       const operation = index.find(request.method, path)
       if (operation === undefined) throw new ApisignError('ERR_SCHEME_CONFIG', `no operation of the spec matches ${request.method} ${path}`)
+      if (!operation.declared) {
+        // Nothing declared: one scheme given is the scheme; several would be a guess.
+        if (appliers.size !== 1) throw new ApisignError('ERR_SCHEME_CONFIG', `${operation.operationId ?? operation.template} declares no security; give one scheme or declare security in the spec`)
+        return ([...appliers.values()][0] as AuthApplier).apply(request, context)
+      }
+      if (operation.security.length === 0) return { headers: {} }
       const chosen = chooseRequirement(operation.security, (name) => appliers.has(name))
       if (chosen === undefined) {
         const wanted = operation.security.map((r) => Object.keys(r).join(' + ')).join(' or ')

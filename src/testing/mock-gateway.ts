@@ -238,17 +238,20 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
           if (!guards.has(name)) throw new ApisignError('ERR_SCHEME_CONFIG', `${m.toUpperCase()} ${template} requires security scheme ${name}; pass its credentials in security`)
         }
       }
-      if (item[m] !== undefined && (found?.security.length ?? 0) === 0 && defaultGuard === undefined) {
+      if (item[m] !== undefined && found?.declared !== true && defaultGuard === undefined) {
         throw new ApisignError('ERR_SCHEME_CONFIG', `${m.toUpperCase()} ${template} declares no security; pass consumers or a verifier for it`)
       }
     }
   }
   const authenticate = async (method: string, path: string, received: Parameters<SchemeVerifier['verify']>[0]) => {
-    const security: readonly SecurityRequirement[] = index.find(method, path)?.security ?? []
-    if (security.length === 0) {
+    const found = index.find(method, path)
+    if (found?.declared !== true) {
       const verdict = await (defaultGuard as Guard).verifier.verify(received)
       return { verdict, guard: defaultGuard as Guard }
     }
+    const security: readonly SecurityRequirement[] = found.security
+    // `security: []` declares the operation anonymous (OpenAPI 3.x §4.8.10).
+    if (security.length === 0) return { verdict: { ok: true, principal: 'anonymous' } as SchemeVerdict, guard: undefined }
     let first: { verdict: SchemeVerdict; guard: Guard } | undefined
     for (const requirement of security) {
       const principals: string[] = []

@@ -4,7 +4,7 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createClient } from '../../src/http/index.js'
-import { type CredentialsBySchemeName, SCHEMES, authForSpec, createSchemeVerifier, resolveAuth, schemeOf } from '../../src/schemes/index.js'
+import { type CredentialsBySchemeName, SCHEMES, apiKeyAuth, authForSpec, createSchemeVerifier, resolveAuth, schemeOf } from '../../src/schemes/index.js'
 import { type MockGateway, startMockGateway } from '../../src/testing/index.js'
 import { readShared } from '../helpers/shared.js'
 
@@ -28,6 +28,7 @@ const SPEC = {
     '/sigv4': op('sigv4'),
     '/open': { get: { ...op('open').get, security: [{}] } },
     '/either': { get: { ...op('either').get, security: [{ basic: [] }, { key: [] }] } },
+    '/anon': { get: { ...op('anon').get, security: [] } },
     '/both': { get: { ...op('both').get, security: [{ oauth1: [], mcToken: [] }] } },
     '/clash': { get: { ...op('clash').get, security: [{ oauth1: [], token: [] }] } },
   },
@@ -135,11 +136,20 @@ describe('each scheme through createClient against the mock gateway', () => {
     expect(gw.requests.map((r) => r.status)).toEqual([200, 429, 200])
   })
 
-  it('an anonymous operation ({}) needs nothing; of two alternatives the one with credentials is used', async () => {
+  it('an anonymous operation ({} or security: []) needs nothing; of two alternatives the one with credentials is used', async () => {
     const { api, gateway: gw } = await setUp({ key: { key: 'app-key' } })
     expect((await api.get('/open')).data).toEqual({ scheme: 'open' })
+    expect((await api.get('/anon')).data).toEqual({ scheme: 'anon' })
     expect((await api.get('/either')).data).toEqual({ scheme: 'either' })
-    expect(gw.requests.map((r) => r.principal)).toEqual(['anonymous', 'app'])
+    expect(gw.requests.map((r) => r.principal)).toEqual(['anonymous', 'anonymous', 'app'])
+  })
+  it('a spec that declares no security: one scheme given is used, several are a configuration error', async () => {
+    const bare = { openapi: '3.0.3', info: { title: 'bare', version: '1' }, paths: { '/x': { get: { responses: { '200': { description: 'ok' } } } } } }
+    const context = { now: () => T0, baseURL: new URL('https://api.example.com/') }
+    const request = { method: 'GET', url: new URL('https://api.example.com/x'), headers: {}, body: undefined }
+    const one = await authForSpec(bare, { only: apiKeyAuth({ key: 'k1' }) }).apply(request, context)
+    expect(one.headers).toEqual({ 'X-Api-Key': 'k1' })
+    await expect(authForSpec(bare, { a: apiKeyAuth({ key: 'k1' }), b: apiKeyAuth({ key: 'k2' }) }).apply(request, context)).rejects.toMatchObject({ code: 'ERR_SCHEME_CONFIG' })
   })
 })
 
