@@ -5,3 +5,11 @@ export { createMemoryNonceStore } from './nonce-store.js'
 export type { MemoryNonceStoreOptions, NonceStore } from './nonce-store.js'
 export { createRedisNonceStore } from './redis-nonce-store.js'
 export type { RedisNonceStoreOptions } from './redis-nonce-store.js'
+// The other schemes' server side lives with their client side in apisign/schemes; the ones a provider or a
+// webhook receiver reaches for first are here too.
+export { verifyWebhook } from '../schemes/ost.js'
+export type { VerifyWebhookOptions, WebhookSecret } from '../schemes/ost.js'
+export { createOstVerifier } from '../schemes/ost-auth.js'
+export type { OstVerifierOptions } from '../schemes/ost-auth.js'
+export { createApiKeyVerifier, createBasicVerifier, createBearerTokenVerifier, createJwtBearerVerifier, createSigV4Verifier } from '../schemes/verifiers.js'
+export type { SchemeVerdict, SchemeVerifier } from '../schemes/verifier-types.js'
