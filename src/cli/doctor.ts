@@ -206,7 +206,8 @@ async function encryptionChecks(
   warnDays: number,
   add: (c: DoctorCheck) => void,
 ): Promise<void> {
-  let config: Record<string, unknown> = enc
+  const { decryptionCertificate, ...rest } = enc
+  let config: Record<string, unknown> = rest
   let dir = baseDir
   if (typeof enc['configFile'] === 'string') {
     const path = resolve(baseDir, enc['configFile'])
@@ -263,6 +264,25 @@ async function encryptionChecks(
       })
     } else {
       add({ id: 'decryption-key', status: 'pass', message: `${String(d.algorithm).toUpperCase()} ${d.bits}-bit decryption key (public key sha256 ${shortFp(resolved.decryptionKey)}…)${ownPair ? '; the pair of the encryption certificate (a local mock set-up)' : ''}` })
+    }
+    if (typeof decryptionCertificate === 'string') {
+      // The certificate the partner encrypts responses to: the decryption key must be its private half.
+      try {
+        const cert = loadCertificate(isAbsolute(decryptionCertificate) ? decryptionCertificate : resolve(baseDir, decryptionCertificate))
+        const v = validity(cert, now, warnDays)
+        if (!keyMatchesCertificate(resolved.decryptionKey, cert)) {
+          add({
+            id: 'decryption-certificate',
+            status: 'fail',
+            message: `the decryption key (public key sha256 ${shortFp(resolved.decryptionKey)}…) does not match the certificate the partner encrypts responses to (${subjectOf(cert)}, sha256 ${shortFp(cert)}…): responses fail with ERR_JWE_DECRYPTION_FAILED`,
+            fix: 'configure the private key of the certificate you uploaded to the partner, or upload the certificate of this key',
+          })
+        } else {
+          add({ id: 'decryption-certificate', status: v.status, message: `the decryption key matches the certificate the partner holds (${subjectOf(cert)}), which ${v.text}`, ...(v.status === 'pass' ? {} : { fix: 'renew the certificate with the partner before it expires' }) })
+        }
+      } catch (error) {
+        add({ id: 'decryption-certificate', status: 'fail', message: `encryption.decryptionCertificate cannot be read (${isApisignError(error) ? error.code : 'unreadable'})`, fix: 'point it at the certificate you uploaded to the partner' })
+      }
     }
   }
 }

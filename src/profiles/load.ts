@@ -72,7 +72,12 @@ export interface ProfileSpec {
       readonly passwordFile?: string
     }
   }
-  readonly encryption?: { readonly configFile: string } | Record<string, unknown>
+  /**
+   * The encryption config: `{ "configFile": "./encryption.json" }` or the config inline. Optional
+   * `decryptionCertificate`: the certificate the partner holds for your decryption key (the one you
+   * uploaded), which `apisign doctor` checks the decryption key against.
+   */
+  readonly encryption?: ({ readonly configFile: string } | Record<string, unknown>) & { readonly decryptionCertificate?: string }
   readonly timeoutMs?: number
   readonly retry?: RetryPolicy | false
   readonly limits?: ClientOptions['limits']
@@ -354,7 +359,7 @@ function schemeAuth(profile: string, auth: SchemeProfileAuth, env: Readonly<Reco
 function assemble(chosen: string, environment: Environment, url: URL, auth: Profile['auth'], spec: ProfileSpec, base: string, options: LoadProfileOptions): Profile {
   let encryption: ClientOptions['encryption']
   if (spec.encryption !== undefined) {
-    const enc = spec.encryption as Record<string, unknown>
+    const { decryptionCertificate: _forDoctor, ...enc } = spec.encryption as Record<string, unknown>
     const encPath = typeof enc['configFile'] === 'string' ? resolve(base, enc['configFile']) : undefined
     let encConfig: unknown = enc
     if (encPath !== undefined) {

@@ -1,7 +1,7 @@
 // apisign doctor against each broken set-up integrators report (issue 9), and apisign call against the
 // mock gateway. Keys are the shared test keys; the expired certificate is made here with node-forge.
 import { createPrivateKey, createPublicKey } from 'node:crypto'
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -119,6 +119,19 @@ describe('apisign doctor', () => {
     // Time is injected: the healthy certificate, eleven years on.
     writeProfile()
     expect(statusOf(await runDoctor({ cwd: dir, env, now: () => Date.parse('2037-01-01') }), 'encryption-certificate')).toBe('fail')
+  })
+
+  it('the decryption key against the certificate the partner encrypts responses to (encryption.decryptionCertificate)', async () => {
+    writeProfile()
+    const config = JSON.parse(readFileSync(join(dir, 'apisign.config.json'), 'utf8'))
+    config.profiles.p.encryption.decryptionCertificate = sharedPath('keys/encryption/certificate.pem')
+    writeFileSync(join(dir, 'apisign.config.json'), JSON.stringify(config))
+    expect(statusOf(await runDoctor({ cwd: dir, env }), 'decryption-certificate')).toBe('pass')
+    config.profiles.p.encryption.decryptionCertificate = sharedPath('keys/encryption/other-certificate.pem')
+    writeFileSync(join(dir, 'apisign.config.json'), JSON.stringify(config))
+    const report = await runDoctor({ cwd: dir, env })
+    expect(report.checks.find((c) => c.id === 'decryption-certificate')).toMatchObject({ status: 'fail', message: expect.stringContaining('ERR_JWE_DECRYPTION_FAILED') })
+    expect(report.ok).toBe(false)
   })
 
   it('a world-readable key file: fail with the chmod fix (and the key is still inspected)', async () => {
