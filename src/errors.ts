@@ -85,6 +85,7 @@ export type ApisignErrorCode =
   | 'ERR_SERVICE_REJECTED'
   | 'ERR_RATE_LIMITED'
   | 'ERR_DEADLINE_EXCEEDED'
+  | 'ERR_NETWORK'
   | 'ERR_RESPONSE_INVALID'
   // codegen and CLI
   | 'ERR_SPEC_INVALID'

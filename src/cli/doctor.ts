@@ -112,7 +112,7 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
   let profile: Profile | undefined
   try {
     // Permissions and hosts are reported below as checks of their own, so they must not stop the load.
-    profile = await loadProfile(name, { ...loadOptions, keyFilePermissions: 'ignore', hostCheck: 'skip' })
+    profile = await loadProfile(name, { ...loadOptions, keyFilePermissions: 'ignore', checks: 'report' })
     add({ id: 'profile', status: 'pass', message: `profile ${name} (${environment}, ${profile.auth.scheme}) from ${source.configPath}` })
   } catch (error) {
     const code = isApisignError(error) ? error.code : 'ERR_INTERNAL'

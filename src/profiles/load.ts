@@ -7,7 +7,7 @@ import { createEncryption } from '../encryption/index.js'
 import { ApisignError, describeType } from '../errors.js'
 import type { ClientOptions, OAuth1AuthOptions } from '../http/index.js'
 import type { RetryPolicy } from '../http/retry.js'
-import { type FilePermissionPolicy, loadSigningKey } from '../keys/index.js'
+import { type FilePermissionPolicy, keyMatchesCertificate, loadCertificate, loadSigningKey } from '../keys/index.js'
 import { fromEnv, fromFile } from '../schemes/appliers.js'
 import { SCHEMES, type SchemeAuthOptions, type SchemeId, resolveAuth } from '../schemes/table.js'
 
@@ -111,10 +111,11 @@ export interface LoadProfileOptions {
   /** Private key file permission policy. Default `refuse`. */
   readonly keyFilePermissions?: FilePermissionPolicy
   /**
-   * The sandbox/production host check. Default `'enforce'`; `'skip'` is for tools that report it
-   * themselves (`apisign doctor`). A profile's own `skipHostCheck` also skips it.
+   * The set-up checks: the sandbox/production host and https check, and the signing key against
+   * `auth.certificate`. Default `'enforce'` (a mismatch refuses the profile); `'report'` leaves them to a
+   * tool that reports them itself (`apisign doctor`). A profile's own `skipHostCheck` skips the host check.
    */
-  readonly hostCheck?: 'enforce' | 'skip'
+  readonly checks?: 'enforce' | 'report'
 }
 
 /** A profile as written, before validation: what `apisign doctor` inspects. */
@@ -189,7 +190,8 @@ export function hostMismatch(environment: Environment, url: URL): { severity: 'f
 }
 
 const invalid = (profile: string, message: string) => new ApisignError('ERR_PROFILE_INVALID', `profile ${profile}: ${message}`)
-const SANDBOX_HOST = /(^|[.-])(sandbox|sbx|test|testing|staging|stage|uat|qa|dev)([.-]|$)/i
+// `mtf`: Mastercard's pre-production test facility (mtf.api.mastercard.com).
+const SANDBOX_HOST = /(^|[.-])(sandbox|sbx|mtf|test|testing|staging|stage|uat|qa|dev)([.-]|$)/i
 const LOCAL_HOST = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/i
 
 async function readConfigFile(options: LoadProfileOptions, cwd: string): Promise<{ file: ProfilesFile; path: string }> {
@@ -261,8 +263,9 @@ export async function loadProfile(name?: string, options: LoadProfileOptions = {
     throw invalid(chosen, 'baseURL must be an absolute URL')
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalid(chosen, 'baseURL must be http(s)')
-  if (options.hostCheck !== 'skip' && environment === 'production' && url.protocol !== 'https:') throw invalid(chosen, 'a production baseURL must use https')
-  if (spec.skipHostCheck !== true && options.hostCheck !== 'skip') {
+  const enforce = options.checks !== 'report'
+  if (enforce && environment === 'production' && url.protocol !== 'https:') throw invalid(chosen, 'a production baseURL must use https')
+  if (spec.skipHostCheck !== true && enforce) {
     const mismatch = hostMismatch(environment, url)
     if (mismatch !== undefined) throw invalid(chosen, mismatch.severity === 'warn' ? `${mismatch.message}; set skipHostCheck if that is intended` : mismatch.message)
   }
@@ -306,6 +309,20 @@ export async function loadProfile(name?: string, options: LoadProfileOptions = {
   } catch (error) {
     if (error instanceof ApisignError) throw new ApisignError(error.code, `profile ${chosen}: ${error.message}`, { cause: error })
     throw error
+  }
+  if (enforce && auth.certificate !== undefined) {
+    // A key that is not the one the partner's certificate was issued for fails every call with "signature
+    // failed verification": refuse it here, before the first request.
+    let certificate
+    try {
+      certificate = loadCertificate(isAbsolute(auth.certificate) ? auth.certificate : resolve(base, auth.certificate))
+    } catch (error) {
+      if (error instanceof ApisignError) throw new ApisignError(error.code, `profile ${chosen}: auth.certificate: ${error.message}`, { cause: error })
+      throw error
+    }
+    if (!keyMatchesCertificate(key, certificate)) {
+      throw new ApisignError('ERR_KEY_MISMATCH', `profile ${chosen}: the signing key does not match auth.certificate (${certificate.subject.replace(/\n/g, ', ')}); run apisign doctor`)
+    }
   }
 
   const oauth1: Profile['auth'] = {

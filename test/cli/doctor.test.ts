@@ -238,12 +238,30 @@ describe('apisign call', () => {
   })
 
   it('a wrong key: non-zero exit with the gateway status and code', async () => {
-    writeProfile({ baseURL: gateway.url })
+    // The profile's key and certificate agree with each other, but the partner holds another key.
+    writeProfile({ baseURL: gateway.url, certificate: readShared('keys/encryption/other-certificate.pem').toString() })
     privateFile('signing.pem', readShared('keys/encryption/other-private-key-pkcs8.pem'))
     const r = await cli(['call', 'GET', '/payments/pay_9'])
     expect(r.code).toBe(1)
     expect(r.stdout).toContain('HTTP 401')
     expect(JSON.parse(r.stderr.trim().split('\n').at(-1) as string)).toMatchObject({ error: { code: 'ERR_SIGNATURE_MISMATCH' } })
+  })
+
+  it('a key that does not match the profile\'s auth.certificate is refused before sending', async () => {
+    writeProfile({ baseURL: gateway.url })
+    privateFile('signing.pem', readShared('keys/encryption/other-private-key-pkcs8.pem'))
+    const sent = gateway.requests.length
+    const r = await cli(['call', 'GET', '/payments/pay_9'])
+    expect(r.code).toBe(1)
+    expect(JSON.parse(r.stderr.trim())).toMatchObject({ error: { code: 'ERR_KEY_MISMATCH' } })
+    expect(gateway.requests.length).toBe(sent)
+  })
+
+  it('no answer at all: ERR_NETWORK naming the origin', async () => {
+    writeProfile({ baseURL: 'http://127.0.0.1:9/mini' })
+    const r = await cli(['call', 'GET', '/payments/pay_9'])
+    expect(r.code).toBe(1)
+    expect(JSON.parse(r.stderr.trim().split('\n').at(-1) as string)).toMatchObject({ error: { code: 'ERR_NETWORK', message: expect.stringContaining('http://127.0.0.1:9') } })
   })
 
   it('bad --data and --query are usage errors', async () => {

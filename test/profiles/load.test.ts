@@ -87,6 +87,21 @@ describe('loadProfile', () => {
     expect(await code(loadProfile('sandbox', { cwd: dir, env: { SBX_CK: 'x' } }))).toBe('ERR_PROFILE_INVALID')
     expect(await code(loadProfile('sandbox', { cwd: dir, env: { ...env, SBX_P12_PASSWORD: 'wrong' } }))).toBe('ERR_KEY_PASSWORD')
     expect(await code(loadProfile('sandbox', { cwd: join(dir, 'keys'), env }))).toBe('ERR_CONFIG_INVALID')
+    // Mastercard's pre-production test facility is not production.
+    write({ production: { ...production, baseURL: 'https://mtf.api.mastercard.com' } })
+    expect(await code(loadProfile('production', { cwd: dir, env }))).toBe('ERR_PROFILE_INVALID')
+  })
+
+  it('refuses a signing key that does not match auth.certificate, before the first request', async () => {
+    copyFileSync(sharedPath('keys/oauth1/certificate.pem'), join(dir, 'keys/partner-holds.pem'))
+    copyFileSync(sharedPath('keys/encryption/other-certificate.pem'), join(dir, 'keys/someone-else.pem'))
+    write({ production: { ...production, auth: { ...production.auth, certificate: './keys/partner-holds.pem' } } })
+    expect((await loadProfile('production', { cwd: dir, env })).name).toBe('production')
+    write({ production: { ...production, auth: { ...production.auth, certificate: './keys/someone-else.pem' } } })
+    expect(await code(loadProfile('production', { cwd: dir, env }))).toBe('ERR_KEY_MISMATCH')
+    expect((await loadProfile('production', { cwd: dir, env, checks: 'report' })).name).toBe('production')
+    write({ production: { ...production, auth: { ...production.auth, certificate: './keys/absent.pem' } } })
+    expect(await code(loadProfile('production', { cwd: dir, env }))).toBe('ERR_FILE_NOT_FOUND')
   })
 
   it('drives createClient: switching profile changes base URL and key, nothing else', async () => {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { AxiosHeaders } from 'axios'
+import { AxiosHeaders, isAxiosError } from 'axios'
 import { resolve } from 'node:path'
 import { ApisignError, isApisignError } from '../../errors.js'
 import { createClient } from '../../http/client.js'
@@ -112,6 +112,11 @@ export function registerDoctor(program: Command, io: CliIo): void {
         if (isApisignError(error)) {
           const details = error.details as { status?: number } | undefined
           if (details?.status !== undefined) io.stdout(flags.json === true ? `${JSON.stringify({ status: details.status, error: error.toJSON() })}\n` : `HTTP ${details.status}\n`)
+          throw error
+        }
+        if (isAxiosError(error) && error.response === undefined) {
+          // No answer at all: name the origin and the socket error, nothing from the request.
+          throw new ApisignError('ERR_NETWORK', `no answer from ${new URL(profile.baseURL).origin} (${error.code ?? 'network error'})`)
         }
         throw error
       }
