@@ -3,6 +3,8 @@ import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { createRequire } from 'node:module'
 import { join, relative, resolve } from 'node:path'
 import { ApisignError } from '../errors.js'
+import type { OpenApiSecurityScheme } from '../schemes/openapi.js'
+import { schemeOf } from '../schemes/table.js'
 import { deriveEncryptionConfig } from './encryption.js'
 import { type OpenApiDocument, loadSpec, operationsOf } from './spec.js'
 
@@ -84,11 +86,26 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     generator: options.generator ?? 'hey-api',
     title: (spec['info'] as { title?: string } | undefined)?.title ?? null,
     version: (spec['info'] as { version?: string } | undefined)?.version ?? null,
-    operations: operations.map(([path, method, op]) => ({ operationId: op['operationId'] ?? null, method: method.toUpperCase(), path })),
+    operations: operations.map(([path, method, op]) => {
+      const security = Array.isArray(op['security']) ? op['security'] : Array.isArray(spec['security']) ? spec['security'] : undefined
+      return { operationId: op['operationId'] ?? null, method: method.toUpperCase(), path, ...(security === undefined ? {} : { security }) }
+    }),
+    // Which apisign scheme each security scheme is: the names authForSpec(spec, credentials) takes.
+    securitySchemes: Object.fromEntries(
+      Object.entries(((spec['components'] as { securitySchemes?: Record<string, OpenApiSecurityScheme> } | undefined)?.securitySchemes ?? {})).map(([name, scheme]) => [name, schemeIdOf(scheme)]),
+    ),
     encryption: deriveEncryptionConfig(spec),
   }
   writeFileSync(join(directory, 'apisign.json'), `${JSON.stringify(manifest, null, 2)}\n`)
   return { files: listFiles(directory), operations: operations.length, seconds: (performance.now() - started) / 1000, directory }
+}
+
+function schemeIdOf(scheme: OpenApiSecurityScheme): string | null {
+  try {
+    return schemeOf(scheme) ?? null
+  } catch {
+    return null // an x-apisign-scheme apisign does not know: recorded as unknown, the spec still generates
+  }
 }
 
 function runOpenApiGenerator(spec: OpenApiDocument, directory: string, jarPath: string | undefined): void {
