@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import * as jose from 'jose'
 import { describe, expect, it } from 'vitest'
 import { isApisignError } from '../../src/errors.js'
@@ -67,5 +68,25 @@ describe('JWT verifier', () => {
     const warnings: string[] = []
     signJwt({ secret: 'short', payload: {}, onWarning: (m) => warnings.push(m) })
     expect(warnings).toHaveLength(1)
+  })
+})
+
+describe('JWT HS256 against jose, property-based', () => {
+  const claimKey = fc.stringMatching(/^[a-z_][a-z0-9_]{0,7}$/).filter((k) => !['exp', 'nbf', 'iat'].includes(k))
+  const claimValue = fc.oneof(fc.string({ maxLength: 16 }), fc.integer(), fc.boolean(), fc.array(fc.string({ maxLength: 6 }), { maxLength: 3 }))
+  const claims = fc.dictionary(claimKey, claimValue, { maxKeys: 6 })
+  const secret = fc.string({ minLength: 32, maxLength: 48 })
+
+  it('the same bytes as jose for any claims (typ JWT, claim order kept), and each verifies the other', async () => {
+    await fc.assert(
+      fc.asyncProperty(claims, secret, async (payload, key) => {
+        const ours = signJwt({ secret: key, payload, onWarning: () => undefined })
+        const theirs = await new jose.SignJWT(payload).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).sign(new TextEncoder().encode(key))
+        expect(ours).toBe(theirs)
+        expect(verifyJwt(theirs, { secrets: [key] })).toEqual(payload)
+        await expect(jose.jwtVerify(ours, new TextEncoder().encode(key), { algorithms: ['HS256'] })).resolves.toMatchObject({ payload })
+      }),
+      { numRuns: 100 },
+    )
   })
 })
