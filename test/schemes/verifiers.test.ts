@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
   apiKeyAuth,
@@ -102,5 +103,26 @@ describe('API key, Basic and bearer-token verifiers', () => {
     const custom = createBearerTokenVerifier({ tokens: async (t) => (t === 'abc' ? 'svc' : undefined), header: 'X-Auth-Token' })
     expect(await custom.verify({ method: 'GET', url: 'https://x.test/', headers: { 'x-auth-token': 'abc' } })).toEqual({ ok: true, principal: 'svc' })
     expect(await custom.verify({ method: 'GET', url: 'https://x.test/', headers: {} })).toMatchObject({ code: 'ERR_CREDENTIALS_MISSING' })
+  })
+})
+
+describe('sigv4Auth -> createSigV4Verifier, property-based', () => {
+  const segment = fc.string({ unit: fc.constantFrom('a', 'Z', '0', '-', '_', '.', '~', ' ', 'é', '%', '+', '=', '&', '!'), minLength: 1, maxLength: 8 })
+  const query = fc.array(fc.tuple(segment, fc.string({ maxLength: 8 })), { maxLength: 4 })
+  it('any path, query and body the client sends verifies, and a changed body does not', async () => {
+    const verifier = createSigV4Verifier({ credentials: { AKIDEXAMPLE: CREDENTIALS.secretAccessKey }, region: 'eu-west-1', service: 'execute-api', now: () => NOW })
+    const auth = sigv4Auth({ region: 'eu-west-1', service: 'execute-api', credentials: CREDENTIALS })
+    await fc.assert(
+      fc.asyncProperty(fc.array(segment, { minLength: 1, maxLength: 3 }), query, fc.string({ maxLength: 64 }), async (segments, pairs, text) => {
+        const url = new URL(`https://api.example.com/${segments.map(encodeURIComponent).join('/')}`)
+        for (const [k, v] of pairs) url.searchParams.append(k, v)
+        const body = Buffer.from(text)
+        const out = await auth.apply({ method: 'POST', url, headers: { 'content-type': 'application/json' }, body }, { now: () => NOW, baseURL: new URL('https://api.example.com/') })
+        const headers = { host: url.host, 'content-type': 'application/json', ...out.headers }
+        expect(await verifier.verify({ method: 'POST', url: url.href, headers, body })).toEqual({ ok: true, principal: 'AKIDEXAMPLE' })
+        expect((await verifier.verify({ method: 'POST', url: url.href, headers, body: Buffer.concat([body, Buffer.from('x')]) })).ok).toBe(false)
+      }),
+      { numRuns: 60 },
+    )
   })
 })
