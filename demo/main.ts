@@ -1,7 +1,8 @@
 // `npm run demo`: the main job, end to end on 127.0.0.1 only. A mock gateway for openapi/payments.yaml
 // verifies every request as the partner would; the generated client calls it through the signed client in
 // the sandbox profile (keys from certs-example/, made on first run); one call carries encrypted fields; a
-// tampered request is rejected with the gateway's explanation.
+// tampered request is rejected with the gateway's explanation. Then the same for an OST-style API whose spec
+// names two schemes: OST1-HMAC-SHA256 query/form signing and an HS256 JWT bearer + X-Api-Key.
 import { createPublicKey } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
@@ -11,7 +12,10 @@ import { deriveEncryptionConfig, loadSpec, wireClient } from 'apisign/codegen'
 import { createClient } from 'apisign/http'
 import { createOAuth1Signer } from 'apisign/oauth1'
 import { loadProfile } from 'apisign/profiles'
+import { authForSpec } from 'apisign/schemes'
 import { startMockGateway } from 'apisign/testing'
+import { client as ostClient } from '../generated/ost/client/client.gen.js'
+import { executeTransaction, getDailyReport, getUserBalance } from '../generated/ost/client/sdk.gen.js'
 import { client } from '../generated/payments/client/client.gen.js'
 import { createPayment, getPayment, listPayments } from '../generated/payments/client/sdk.gen.js'
 
@@ -75,6 +79,51 @@ const rejection = (await tampered.json()) as { Errors: { Error: Array<{ ReasonCo
 out(`  -> HTTP ${tampered.status} ${rejection.Errors.Error[0]?.ReasonCode}: ${rejection.Errors.Error[0]?.Description}`)
 
 await gateway.close()
-const ok = list.data !== undefined && created.status === 201 && got.data !== undefined && tampered.status === 401
+
+// An OST-style partner: the spec's securitySchemes pick the scheme per operation, on both sides. The demo
+// credentials are throwaway values made here; a real service reads them with fromEnv / fromFile.
+const ostSpec = await loadSpec(join(root, 'openapi/ost.yaml'))
+const ostKey = 'demo-ost-api-key'
+const ostSecret = `demo-ost-secret-${Math.random().toString(36).slice(2)}`
+const jwtSecret = `demo-jwt-secret-${Math.random().toString(36).slice(2)}-0123456789`
+const ostGateway = await startMockGateway({
+  spec: ostSpec,
+  security: { ostHmac: { keys: { [ostKey]: ostSecret } }, jwtBearer: { keys: { [ostKey]: jwtSecret } }, apiKey: { keys: [ostKey] } },
+  log: (line) => out(`    [gateway] ${line}`),
+})
+out(`\nmock gateway for "${(ostSpec['info'] as { title: string }).title}" on ${ostGateway.url}\n`)
+const byOperation = authForSpec(ostSpec, {
+  ostHmac: { apiKey: ostKey, apiSecret: ostSecret },
+  jwtBearer: { apiKey: ostKey, secret: jwtSecret, iat: true, expiresIn: 60 },
+  apiKey: { key: ostKey },
+})
+wireClient(
+  ostClient,
+  createClient({
+    baseURL: ostGateway.url,
+    auth: {
+      async apply(request, context) {
+        const result = await byOperation.apply(request, context)
+        out(`  ${request.method} ${request.url.pathname}: ${result.baseString === undefined ? `headers ${Object.keys(result.headers).join(', ')}` : `signed ${result.baseString.slice(0, 150)}...`}`)
+        return result
+      },
+    },
+  }),
+)
+out('5. getUserBalance (OST1-HMAC-SHA256 in the query)')
+const balance = await getUserBalance({ path: { userId: 'u-1' }, throwOnError: true })
+out(`  -> ${JSON.stringify(balance.data)}\n`)
+out('6. executeTransaction (OST1-HMAC-SHA256 in the form body)')
+const executed = await executeTransaction({ body: { to: '0xabc', amount: '10' }, throwOnError: true })
+out(`  -> ${JSON.stringify(executed.data)}\n`)
+out('7. getDailyReport (HS256 JWT bearer + X-Api-Key, a fresh token per request)')
+const report = await getDailyReport({ query: { date: '2026-11-24' }, throwOnError: true })
+out(`  -> ${JSON.stringify(report.data)}`)
+await ostGateway.close()
+
+const ok =
+  list.data !== undefined && created.status === 201 && got.data !== undefined && tampered.status === 401 &&
+  balance.data !== undefined && executed.data !== undefined && report.data !== undefined &&
+  ostGateway.requests.every((r) => r.status === 200)
 out(ok ? '\ndemo complete: every signed call verified, the tampered one was rejected.' : '\ndemo FAILED')
 process.exitCode = ok ? 0 : 1

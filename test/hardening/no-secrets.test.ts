@@ -111,11 +111,13 @@ describe('no secret in any CLI output (stdout, stderr, NODE_DEBUG=apisign)', () 
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     expect(output).toContain('demo complete')
+    expect(output).toContain('7. getDailyReport')
     const out = join(REPO_ROOT, 'certs-example/out')
     const password = readFileSync(join(out, 'signing.p12.password'), 'utf8').trim()
     const signingKeyLine = readFileSync(join(out, 'signing-key.pem'), 'utf8').split('\n')[1] as string
     const encryptionKeyLine = readFileSync(join(out, 'encryption-key.pem'), 'utf8').split('\n')[1] as string
-    for (const secret of [password, signingKeyLine, encryptionKeyLine, 'PRIVATE KEY', '5123456789012345', '"cvc"', 'oauth_signature="']) {
+    // The OST part's secrets are random per run, with these prefixes; the bearer token itself neither.
+    for (const secret of [password, signingKeyLine, encryptionKeyLine, 'PRIVATE KEY', '5123456789012345', '"cvc"', 'oauth_signature="', 'demo-ost-secret-', 'demo-jwt-secret-', 'api_signature=', 'Bearer ey']) {
       expect(output).not.toContain(secret)
     }
   })
