@@ -15,7 +15,6 @@ import {
 import { join } from 'node:path'
 import { CompactEncrypt } from 'jose'
 import { describe, expect, it } from 'vitest'
-import { isApisignError } from '../../src/errors.js'
 import {
   WILDCARD,
   compactDecrypt,
@@ -29,6 +28,7 @@ import {
 } from '../../src/encryption/index.js'
 import { fingerprint } from '../../src/keys/index.js'
 import { readShared, sharedPath } from '../helpers/shared.js'
+import { failure } from '../helpers/failure.js'
 
 const certPem = readShared('keys/encryption/certificate.pem')
 const cert = new X509Certificate(certPem)
@@ -51,16 +51,6 @@ const legacy = (paths: unknown[], extra: Record<string, unknown> = {}) => ({
 })
 const decryptToken = (token: unknown) => JSON.parse(compactDecrypt(token as string, privateKey).plaintext.toString('utf8')) as unknown
 
-function failure(fn: () => unknown): { code: string; message: string } {
-  try {
-    fn()
-  } catch (error) {
-    if (isApisignError(error)) return { code: error.code, message: error.message }
-    if (error instanceof TypeError) return { code: 'TypeError', message: error.message }
-    throw error
-  }
-  throw new Error('expected a failure')
-}
 const configError = (config: unknown) => {
   const f = failure(() => createEncryption(config as Record<string, unknown>))
   expect(f.code).toBe('ERR_ENCRYPTION_CONFIG')

@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import forge from 'node-forge'
 import { afterAll, describe, expect, it } from 'vitest'
-import { isApisignError } from '../../src/errors.js'
 import {
   describeKey,
   fingerprint,
@@ -18,6 +17,7 @@ import {
 } from '../../src/keys/index.js'
 import { buildPkcs12, sha3SignedCertificate } from '../helpers/pkcs12.js'
 import { readShared, sharedPath } from '../helpers/shared.js'
+import { failure as failureOf } from '../helpers/failure.js'
 
 const tmp = mkdtempSync(join(tmpdir(), 'apisign-keys-cov-'))
 afterAll(() => rmSync(tmp, { recursive: true, force: true }))
@@ -31,20 +31,8 @@ const encCert = new X509Certificate(readShared('keys/encryption/certificate.pem'
 const pkcs8 = (k: KeyObject) => k.export({ type: 'pkcs8', format: 'der' })
 const spki = (k: KeyObject) => (k.type === 'public' ? k : createPublicKey(k)).export({ type: 'spki', format: 'der' }).toString('hex')
 
-function failure(fn: () => unknown): { code: string; message: string } {
-  try {
-    fn()
-  } catch (error) {
-    if (isApisignError(error)) {
-      // Never the key material or a password in a message.
-      expect(error.message).not.toMatch(/PRIVATE KEY-----|store-pass|secret-pass|MII[A-Za-z0-9+/]{20}/)
-      return { code: error.code, message: error.message }
-    }
-    if (error instanceof TypeError) return { code: 'TypeError', message: error.message }
-    throw error
-  }
-  throw new Error('expected a failure')
-}
+// Never the key material or a password in a message.
+const failure = (fn: () => unknown) => failureOf(fn, (message) => expect(message).not.toMatch(/PRIVATE KEY-----|store-pass|secret-pass|MII[A-Za-z0-9+/]{20}/))
 const codeOf = (fn: () => unknown) => failure(fn).code
 
 /** A PrivateKeyInfo with an algorithm nobody knows: forge keeps its ASN.1, node refuses it. */

@@ -6,7 +6,6 @@ import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { isApisignError } from '../../src/errors.js'
 import {
   EMPTY_BODY_HASH,
   SIGNATURE_METHODS,
@@ -30,22 +29,13 @@ import {
   verifyBaseString,
 } from '../../src/oauth1/index.js'
 import { readShared, sharedPath } from '../helpers/shared.js'
+import { failure } from '../helpers/failure.js'
 
 const pem = readShared('keys/oauth1/private-key.pem').toString()
 const key = createPrivateKey(pem)
 const publicKey = createPublicKey(key)
 const fixed = { nonce: 'fixedNonce', timestamp: 1_700_000_000 } as const
 
-function failure(fn: () => unknown): { code: string; message: string } {
-  try {
-    fn()
-  } catch (error) {
-    if (isApisignError(error)) return { code: error.code, message: error.message }
-    if (error instanceof TypeError) return { code: 'TypeError', message: error.message }
-    throw error
-  }
-  throw new Error('expected a failure')
-}
 const codeOf = (fn: () => unknown) => failure(fn).code
 
 describe('programmer misuse is a TypeError naming the argument, never echoing it', () => {
