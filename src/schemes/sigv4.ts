@@ -31,6 +31,24 @@ export interface SigV4Options {
 }
 
 /**
+ * A URL's query in the shape `@smithy/protocol-http`'s HttpRequest takes (repeated names as lists), shared
+ * by the applier and the verifier so both canonicalise the same parameters.
+ *
+ * @example
+ * ```ts
+ * sigv4Query(new URL('https://x.test/?a=1&a=2&b=3')) // { a: ['1', '2'], b: '3' }
+ * ```
+ */
+export function sigv4Query(url: URL): Record<string, string | string[]> {
+  const query: Record<string, string | string[]> = {}
+  for (const [k, v] of url.searchParams) {
+    const prev = query[k]
+    query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v]
+  }
+  return query
+}
+
+/**
  * SigV4 request signing (`AWS4-HMAC-SHA256`) for createClient.
  *
  * @example
@@ -66,11 +84,7 @@ export function sigv4Auth(options: SigV4Options): AuthApplier {
   })
   return {
     async apply(request, context) {
-      const query: Record<string, string | string[]> = {}
-      for (const [k, v] of request.url.searchParams) {
-        const prev = query[k]
-        query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v]
-      }
+      const query = sigv4Query(request.url)
       const headers: Record<string, string> = { host: request.url.host }
       const contentType = request.headers['content-type']
       if (contentType !== undefined) headers['content-type'] = contentType

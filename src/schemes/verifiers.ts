@@ -7,6 +7,7 @@ import { SignatureV4 } from '@smithy/signature-v4'
 import { isApisignError } from '../errors.js'
 import type { ReceivedRequest } from '../verify/index.js'
 import { verifyJwt } from './jwt.js'
+import { sigv4Query } from './sigv4.js'
 import { type ExpiringSecret, type SchemeVerdict, type SchemeVerifier, type SecretsByKeyId, bodyBytes, fail, headerValue, liveSecrets } from './verifier-types.js'
 
 // Constant-time comparison of values of any length: compare their SHA-256 digests.
@@ -287,11 +288,7 @@ export function createSigV4Verifier(options: SigV4VerifierOptions): SchemeVerifi
       }
       const { known, secrets } = await liveSecrets(options.credentials, accessKeyId, now())
       const url = new URL(request.url)
-      const query: Record<string, string | string[]> = {}
-      for (const [k, v] of url.searchParams) {
-        const prev = query[k]
-        query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v]
-      }
+      const query = sigv4Query(url)
       const given = Buffer.from(signature, 'hex')
       let ok = false
       for (const secretAccessKey of secrets.length > 0 ? secrets : ['\u0000apisign-dummy-secret']) {
