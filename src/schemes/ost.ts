@@ -2,6 +2,7 @@
 // SDKs (v2.2.3) and the platform's verifier do it: reference/other-schemes.md §1. Every stage is exported.
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import { ApisignError, describeType } from '../errors.js'
+import { type ExpiringSecret, isLive, secretOf } from './verifier-types.js'
 
 const HEX64 = /^[0-9a-f]{64}$/
 
@@ -181,11 +182,7 @@ export function signOstRequest(request: OstRequest): OstSignedRequest {
 }
 
 /** One webhook secret: the current one, or the previous one until its grace period ends (24 h on OST). */
-export interface WebhookSecret {
-  readonly secret: string
-  /** After this instant (ms or Date) the secret no longer verifies. */
-  readonly notAfter?: number | Date
-}
+export type WebhookSecret = ExpiringSecret
 
 /**
  * `timestamp.version.rawBody`, signed with HMAC-SHA256 (hex): OST1-WEBHOOK-HMAC-SHA256.
@@ -259,13 +256,12 @@ export function verifyWebhook(options: VerifyWebhookOptions): { valid: boolean; 
   }
   let matched: number | null = null
   options.secrets.forEach((entry, index) => {
-    const { secret, notAfter } = typeof entry === 'string' ? { secret: entry, notAfter: undefined } : entry
-    const expiry = notAfter === undefined ? Number.POSITIVE_INFINITY : notAfter instanceof Date ? notAfter.getTime() : notAfter
-    const hmac = createHmac('sha256', secret)
+    const live = isLive(entry, now)
+    const hmac = createHmac('sha256', secretOf(entry))
     // A string body is one update (V8 concatenation is cheap); bytes are streamed after the prefix, uncopied.
     const expected = (typeof rawBody === 'string' ? hmac.update(prefix + rawBody, 'utf8') : hmac.update(prefix, 'utf8').update(rawBody)).digest()
     // Every secret and every candidate is compared, whatever matched first: no early exit.
-    for (const candidate of given) if (timingSafeEqual(candidate, expected) && expiry > now && matched === null) matched = index
+    for (const candidate of given) if (timingSafeEqual(candidate, expected) && live && matched === null) matched = index
   })
   return matched === null ? { valid: false, matchedSecretIndex: null, reason: 'signature' } : { valid: true, matchedSecretIndex: matched }
 }

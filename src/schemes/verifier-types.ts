@@ -33,20 +33,21 @@ export type SecretsByKeyId =
   | Readonly<Record<string, string | ExpiringSecret | ReadonlyArray<string | ExpiringSecret>>>
   | ((keyId: string) => ReadonlyArray<string | ExpiringSecret> | undefined | Promise<ReadonlyArray<string | ExpiringSecret> | undefined>)
 
+/** Whether a secret (a bare string never expires) is still valid at `now`, ms. */
+export function isLive(entry: string | ExpiringSecret, now: number): boolean {
+  if (typeof entry === 'string' || entry.notAfter === undefined) return true
+  return (entry.notAfter instanceof Date ? entry.notAfter.getTime() : entry.notAfter) > now
+}
+
+/** The secret itself. */
+export const secretOf = (entry: string | ExpiringSecret): string => (typeof entry === 'string' ? entry : entry.secret)
+
 /** The secrets of `keyId` still valid at `now`, and whether the key id is known at all. */
 export async function liveSecrets(table: SecretsByKeyId, keyId: string, now: number): Promise<{ known: boolean; secrets: string[] }> {
   const entry = typeof table === 'function' ? await table(keyId) : Object.hasOwn(table, keyId) ? table[keyId] : undefined
   if (entry === undefined) return { known: false, secrets: [] }
   const list = (Array.isArray(entry) ? entry : [entry]) as ReadonlyArray<string | ExpiringSecret>
-  const secrets: string[] = []
-  for (const item of list) {
-    if (typeof item === 'string') secrets.push(item)
-    else {
-      const end = item.notAfter === undefined ? Number.POSITIVE_INFINITY : item.notAfter instanceof Date ? item.notAfter.getTime() : item.notAfter
-      if (end > now) secrets.push(item.secret)
-    }
-  }
-  return { known: true, secrets }
+  return { known: true, secrets: list.filter((item) => isLive(item, now)).map(secretOf) }
 }
 
 /** A failed verdict. */

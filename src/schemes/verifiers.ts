@@ -8,7 +8,7 @@ import { isApisignError } from '../errors.js'
 import type { ReceivedRequest } from '../verify/index.js'
 import { verifyJwt } from './jwt.js'
 import { sigv4Query } from './sigv4.js'
-import { type ExpiringSecret, type SchemeVerdict, type SchemeVerifier, type SecretsByKeyId, bodyBytes, fail, headerValue, liveSecrets } from './verifier-types.js'
+import { type ExpiringSecret, type SchemeVerdict, type SchemeVerifier, type SecretsByKeyId, bodyBytes, fail, headerValue, isLive, liveSecrets, secretOf } from './verifier-types.js'
 
 // Constant-time comparison of values of any length: compare their SHA-256 digests.
 const digest = (v: string) => createHash('sha256').update(v, 'utf8').digest()
@@ -21,9 +21,6 @@ function anyEqual(given: string, candidates: readonly string[]): boolean {
   return ok
 }
 
-const isLive = (entry: string | ExpiringSecret, now: number) =>
-  typeof entry === 'string' || entry.notAfter === undefined || (entry.notAfter instanceof Date ? entry.notAfter.getTime() : entry.notAfter) > now
-const secretOf = (entry: string | ExpiringSecret) => (typeof entry === 'string' ? entry : entry.secret)
 
 function bearerToken(request: ReceivedRequest, header: string): string | SchemeVerdict {
   const value = headerValue(request.headers, header)
