@@ -337,31 +337,53 @@ export async function loadProfile(name?: string, options: LoadProfileOptions = {
 
 const SECRET_FIELD = /secret|password|token|^key$/i
 
+/**
+ * Copy a config value, replacing each `{ "env": NAME }` / `{ "file": path }` secret reference (an object
+ * with exactly that one key) with what `replace` makes of it; `onString` sees every plain string with its
+ * path (to refuse an inline secret). Shared by profiles (references become providers) and
+ * `apisign mock --security` (references become values).
+ */
+export function mapSecretReferences(
+  value: unknown,
+  path: string,
+  replace: (ref: SecretReference, path: string) => unknown,
+  onString: (path: string) => void = () => undefined,
+): unknown {
+  if (typeof value === 'string') {
+    onString(path)
+    return value
+  }
+  if (value === null || typeof value !== 'object') return value
+  if (Array.isArray(value)) return value.map((v, i) => mapSecretReferences(v, `${path}[${i}]`, replace, onString))
+  const entries = Object.entries(value)
+  const [only] = entries
+  if (entries.length === 1 && only !== undefined && (only[0] === 'env' || only[0] === 'file') && typeof only[1] === 'string') {
+    return replace(only[0] === 'env' ? { env: only[1] } : { file: only[1] }, path)
+  }
+  return Object.fromEntries(entries.map(([k, v]) => [k, mapSecretReferences(v, `${path}.${k}`, replace, onString)]))
+}
+
 /** Turn `{ env }` / `{ file }` references into credential providers; refuse inline secrets. */
 function schemeAuth(profile: string, auth: SchemeProfileAuth, env: Readonly<Record<string, string | undefined>>, base: string): Exclude<SchemeAuthOptions, { readonly scheme: 'oauth1' }> {
   if (typeof auth.scheme !== 'string' || !Object.hasOwn(SCHEMES, auth.scheme)) {
     throw invalid(profile, `auth.scheme must be one of ${Object.keys(SCHEMES).join(', ')}`)
   }
-  const convert = (value: unknown, path: string): unknown => {
-    if (typeof value === 'string') {
-      if (SECRET_FIELD.test(path.split('.').pop() ?? '')) throw invalid(profile, `${path} is a secret: write { "env": "NAME" } or { "file": "./path" }, not the value`)
-      return value
-    }
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) return value
-    const entries = Object.entries(value)
-    if (entries.length === 1 && entries[0]?.[0] === 'env' && typeof entries[0][1] === 'string') {
-      const name = entries[0][1]
-      if (env[name] === undefined || env[name] === '') throw invalid(profile, `environment variable ${name} (${path}) is not set`)
-      return fromEnv(name, env)
-    }
-    if (entries.length === 1 && entries[0]?.[0] === 'file' && typeof entries[0][1] === 'string') {
-      const file = resolve(base, entries[0][1])
+  const converted = mapSecretReferences(
+    auth,
+    'auth',
+    (ref, path) => {
+      if ('env' in ref) {
+        if (env[ref.env] === undefined || env[ref.env] === '') throw invalid(profile, `environment variable ${ref.env} (${path}) is not set`)
+        return fromEnv(ref.env, env)
+      }
+      const file = resolve(base, ref.file)
       if (!existsSync(file)) throw new ApisignError('ERR_FILE_NOT_FOUND', `profile ${profile}: ${path} file ${file} does not exist`)
       return fromFile(file)
-    }
-    return Object.fromEntries(entries.map(([k, v]) => [k, convert(v, `${path}.${k}`)]))
-  }
-  const converted = convert(auth, 'auth') as Exclude<SchemeAuthOptions, { readonly scheme: 'oauth1' }>
+    },
+    (path) => {
+      if (SECRET_FIELD.test(path.split('.').pop() ?? '')) throw invalid(profile, `${path} is a secret: write { "env": "NAME" } or { "file": "./path" }, not the value`)
+    },
+  ) as Exclude<SchemeAuthOptions, { readonly scheme: 'oauth1' }>
   // Build the applier once here so a missing or mistyped option fails at load time, not on the first call.
   try {
     resolveAuth(converted)

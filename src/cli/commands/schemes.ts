@@ -2,8 +2,7 @@ import { resolve } from 'node:path'
 import { Option, type Command } from 'commander'
 import { ApisignError } from '../../errors.js'
 import { signJwt, signOstRequest, verifyWebhook } from '../../schemes/index.js'
-import { type CliIo, printResult, readInputFile, readSecret } from '../io.js'
-import { CliExit } from '../io.js'
+import { CliExit, type CliIo, printResult, readInputFile, readSecret } from '../io.js'
 
 function parseJsonObject(text: string | undefined, what: string): Record<string, unknown> {
   if (text === undefined) return {}

@@ -6,10 +6,10 @@ import { ApisignError } from '../../errors.js'
 import type { MastercardEncryptionConfig } from '../../encryption/index.js'
 import { loadPublicKey } from '../../keys/index.js'
 import { loadProfile } from '../../profiles/index.js'
+import { mapSecretReferences } from '../../profiles/load.js'
 import { startMockGateway } from '../../testing/index.js'
 import { createOAuth1Verifier } from '../../verify/index.js'
-import { type CliIo, printResult, readInputFile } from '../io.js'
-import { CliExit } from '../io.js'
+import { CliExit, type CliIo, printResult, readInputFile } from '../io.js'
 
 function readJsonFile(io: CliIo, path: string, what: string): unknown {
   try {
@@ -116,19 +116,12 @@ function readSecurityFile(path: string, env: Readonly<Record<string, string | un
     throw new ApisignError('ERR_CONFIG_INVALID', `--security ${path} is not readable JSON`, { cause })
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ApisignError('ERR_CONFIG_INVALID', '--security must hold { "<securitySchemes name>": { ... } }')
-  const resolveRefs = (value: unknown, where: string): unknown => {
-    if (value === null || typeof value !== 'object') return value
-    if (Array.isArray(value)) return value.map((v, i) => resolveRefs(v, `${where}[${i}]`))
-    const entries = Object.entries(value)
-    if (entries.length === 1 && entries[0]?.[0] === 'env' && typeof entries[0][1] === 'string') {
-      const v = env[entries[0][1]]
-      if (v === undefined) throw new ApisignError('ERR_CONFIG_INVALID', `${where}: environment variable ${entries[0][1]} is not set`)
+  return mapSecretReferences(parsed, 'security', (ref, where) => {
+    if ('env' in ref) {
+      const v = env[ref.env]
+      if (v === undefined) throw new ApisignError('ERR_CONFIG_INVALID', `${where}: environment variable ${ref.env} is not set`)
       return v
     }
-    if (entries.length === 1 && entries[0]?.[0] === 'file' && typeof entries[0][1] === 'string') {
-      return readFileSync(resolve(dirname(path), entries[0][1]), 'utf8').replace(/\r?\n$/, '')
-    }
-    return Object.fromEntries(entries.map(([k, v]) => [k, resolveRefs(v, `${where}.${k}`)]))
-  }
-  return resolveRefs(parsed, 'security') as Record<string, Record<string, unknown>>
+    return readInputFile(resolve(dirname(path), ref.file), where).toString('utf8').replace(/\r?\n$/, '')
+  }) as Record<string, Record<string, unknown>>
 }
