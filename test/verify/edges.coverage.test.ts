@@ -4,7 +4,7 @@ import { createPrivateKey, createPublicKey } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApisignError } from '../../src/errors.js'
-import { type SignRequestOptions, signRequest } from '../../src/oauth1/index.js'
+import type { SignRequestOptions } from '../../src/oauth1/index.js'
 import {
   type ConsumerKey,
   type NonceStore,
@@ -16,6 +16,7 @@ import {
 } from '../../src/verify/index.js'
 import { type RedisServer, freePort, redisAvailable, startRedis } from '../helpers/redis.js'
 import { readShared } from '../helpers/shared.js'
+import { receivedFactory } from '../helpers/oauth1-requests.js'
 
 const pem = readShared('keys/oauth1/private-key.pem').toString()
 const key = createPrivateKey(pem)
@@ -33,11 +34,7 @@ const base: SignRequestOptions = {
   now: clock,
 }
 
-function received(options: Partial<SignRequestOptions> = {}, tamper: Partial<ReceivedRequest> = {}): ReceivedRequest {
-  const o = { ...base, ...options } as SignRequestOptions
-  const signed = signRequest(o)
-  return { method: o.method, url: signed.url, headers: { authorization: signed.authorizationHeader }, body: o.body ?? undefined, ...tamper }
-}
+const received = receivedFactory(base)
 const auth = (r: ReceivedRequest) => String(r.headers['authorization'])
 const withAuth = (r: ReceivedRequest, authorization: string): ReceivedRequest => ({ ...r, headers: { authorization } })
 const make = (extra: Partial<OAuth1VerifierOptions> = {}) => createOAuth1Verifier({ consumers: { [CK]: { key: publicKey } }, now: clock, ...extra })

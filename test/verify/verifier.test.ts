@@ -1,9 +1,10 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type SignRequestOptions, signRequest } from '../../src/oauth1/index.js'
+import type { SignRequestOptions } from '../../src/oauth1/index.js'
 import { type ReceivedRequest, createMemoryNonceStore, createOAuth1Verifier, createRedisNonceStore } from '../../src/verify/index.js'
 import { readShared } from '../helpers/shared.js'
 import { type RedisServer, redisAvailable, startRedis } from '../helpers/redis.js'
+import { receivedFactory } from '../helpers/oauth1-requests.js'
 
 const key = createPrivateKey(readShared('keys/oauth1/private-key.pem'))
 const publicKey = createPublicKey(key)
@@ -19,11 +20,7 @@ const base: SignRequestOptions = {
   now: clock,
 }
 
-function received(options: Partial<SignRequestOptions> = {}, tamper: Partial<ReceivedRequest> = {}): ReceivedRequest {
-  const o = { ...base, ...options } as SignRequestOptions
-  const signed = signRequest(o)
-  return { method: o.method, url: signed.url, headers: { authorization: signed.authorizationHeader }, body: o.body ?? undefined, ...tamper }
-}
+const received = receivedFactory(base)
 const make = (extra: Record<string, unknown> = {}) => createOAuth1Verifier({ consumers: { 'ck!known': { key: publicKey } }, now: clock, ...extra })
 
 describe('OAuth1 verifier: accepts a good request', () => {
