@@ -41,6 +41,14 @@ export type ApisignErrorCode =
   | 'ERR_CERT_INVALID'
   | 'ERR_CERT_EXPIRED'
   | 'ERR_CERT_NOT_YET_VALID'
+  // external keys (apisign/signers: HSMs over PKCS#11, KMS adapters)
+  | 'ERR_SIGNER_ASYNC_ONLY'
+  | 'ERR_PKCS11_UNAVAILABLE'
+  | 'ERR_HSM_UNAVAILABLE'
+  | 'ERR_HSM_PIN'
+  | 'ERR_HSM_KEY_NOT_FOUND'
+  | 'ERR_HSM_MECHANISM'
+  | 'ERR_HSM_FAILED'
   // OAuth 1.0a signing and verification
   | 'ERR_SIGN_FAILED'
   | 'ERR_OAUTH1_HEADER_INVALID'

@@ -12,6 +12,7 @@ import { describeKey, fingerprint, keyMatchesCertificate, loadCertificate, loadK
 import { looksLikePkcs12 } from '../keys/pkcs12.js'
 import { type Profile, type ProfileSource, hostMismatch, loadProfile, profileEnvironment, readProfileSource } from '../profiles/load.js'
 import { resolveAuth } from '../schemes/table.js'
+import { isDecrypter } from '../signers/types.js'
 
 /** One check's outcome. */
 export interface DoctorCheck {
@@ -250,10 +251,12 @@ async function encryptionChecks(
     const c = permissionCheck('decryption-key-permissions', isAbsolute(privateKeyPath) ? privateKeyPath : resolve(dir, privateKeyPath), 'decryption key file')
     add(c)
   }
-  if (resolved.decryptionKey !== undefined) {
-    const d = describeKey(resolved.decryptionKey)
+  // A key held in a token (a Decrypter) is checked through its public half.
+  const decryptionKey = isDecrypter(resolved.decryptionKey) ? resolved.decryptionKey.publicKey : resolved.decryptionKey
+  if (decryptionKey !== undefined) {
+    const d = describeKey(decryptionKey)
     const tooSmall = d.algorithm === 'rsa' && (d.bits ?? 0) < 2048
-    const ownPair = resolved.encryptionKey !== undefined && keyMatchesCertificate(resolved.decryptionKey, resolved.encryptionKey)
+    const ownPair = resolved.encryptionKey !== undefined && keyMatchesCertificate(decryptionKey, resolved.encryptionKey)
     if (tooSmall) add({ id: 'decryption-key', status: 'fail', message: `the decryption key is RSA ${d.bits}-bit`, fix: 'use an RSA key of at least 2048 bits' })
     else if (ownPair && environment === 'production') {
       add({
@@ -263,18 +266,18 @@ async function encryptionChecks(
         fix: 'encryptionCertificate must be the partner\'s certificate; decryptionKey is yours',
       })
     } else {
-      add({ id: 'decryption-key', status: 'pass', message: `${String(d.algorithm).toUpperCase()} ${d.bits}-bit decryption key (public key sha256 ${shortFp(resolved.decryptionKey)}…)${ownPair ? '; the pair of the encryption certificate (a local mock set-up)' : ''}` })
+      add({ id: 'decryption-key', status: 'pass', message: `${String(d.algorithm).toUpperCase()} ${d.bits}-bit decryption key (public key sha256 ${shortFp(decryptionKey)}…)${ownPair ? '; the pair of the encryption certificate (a local mock set-up)' : ''}` })
     }
     if (typeof decryptionCertificate === 'string') {
       // The certificate the partner encrypts responses to: the decryption key must be its private half.
       try {
         const cert = loadCertificate(isAbsolute(decryptionCertificate) ? decryptionCertificate : resolve(baseDir, decryptionCertificate))
         const v = validity(cert, now, warnDays)
-        if (!keyMatchesCertificate(resolved.decryptionKey, cert)) {
+        if (!keyMatchesCertificate(decryptionKey, cert)) {
           add({
             id: 'decryption-certificate',
             status: 'fail',
-            message: `the decryption key (public key sha256 ${shortFp(resolved.decryptionKey)}…) does not match the certificate the partner encrypts responses to (${subjectOf(cert)}, sha256 ${shortFp(cert)}…): responses fail with ERR_JWE_DECRYPTION_FAILED`,
+            message: `the decryption key (public key sha256 ${shortFp(decryptionKey)}…) does not match the certificate the partner encrypts responses to (${subjectOf(cert)}, sha256 ${shortFp(cert)}…): responses fail with ERR_JWE_DECRYPTION_FAILED`,
             fix: 'configure the private key of the certificate you uploaded to the partner, or upload the certificate of this key',
           })
         } else {

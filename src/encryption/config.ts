@@ -1,6 +1,7 @@
 import { type KeyObject, X509Certificate } from 'node:crypto'
 import { isAbsolute, resolve } from 'node:path'
 import { ApisignError, describeType } from '../errors.js'
+import { type Decrypter, isDecrypter } from '../signers/types.js'
 import { type FilePermissionPolicy, fingerprint, loadCertificate, loadPrivateKey, loadPublicKey } from '../keys/index.js'
 import { type DataEncoding, type LegacyDigest, parseLegacyDigest } from './legacy.js'
 import { type PathSegment, WILDCARD, parseFieldPath } from './paths.js'
@@ -33,7 +34,8 @@ export interface MastercardEncryptionConfig {
   readonly encryptionCertificate?: KeyMaterial
   /** apisign extension: a bare RSA public key instead of a certificate. */
   readonly encryptionKey?: KeyMaterial
-  readonly privateKey?: KeyMaterial
+  /** Our decryption key: key material, or a {@link Decrypter} holding it elsewhere (an HSM, a KMS). */
+  readonly privateKey?: KeyMaterial | Decrypter
   readonly keyStore?: string | Uint8Array
   readonly keyStoreAlias?: string
   readonly keyStorePassword?: string
@@ -80,8 +82,11 @@ export interface ApisignEncryptionConfig {
   /** The partner's certificate (or `encryptionKey`, a bare public key). */
   readonly encryptionCertificate?: KeyMaterial
   readonly encryptionKey?: KeyMaterial
-  /** Our private key for responses: PEM/DER/path/KeyObject, or a PKCS#12 `{ p12, alias, password }`. */
-  readonly decryptionKey?: KeyMaterial | { readonly p12: string | Uint8Array; readonly alias?: string; readonly password: string }
+  /**
+   * Our private key for responses: PEM/DER/path/KeyObject, a PKCS#12 `{ p12, alias, password }`, or a
+   * {@link Decrypter} holding it elsewhere (responses then decrypt with `decryptAsync`).
+   */
+  readonly decryptionKey?: KeyMaterial | Decrypter | { readonly p12: string | Uint8Array; readonly alias?: string; readonly password: string }
   /** Explicit `kid`; default the SHA-256 fingerprint of the public key, hex. */
   readonly kid?: string
 }
@@ -146,7 +151,8 @@ export interface ResolvedEncryptionConfig {
   readonly endpoints: readonly CompiledEndpoint[]
   readonly field: string
   readonly encryptionKey: KeyObject | undefined
-  readonly decryptionKey: KeyObject | undefined
+  /** A loaded key, or a {@link Decrypter} (asynchronous decryption only). */
+  readonly decryptionKey: KeyObject | Decrypter | undefined
   readonly kid: string | undefined
   readonly legacy:
     | {
@@ -267,8 +273,10 @@ export function resolveEncryptionConfig(input: unknown, options: EncryptionOptio
     encryptionKey = load('encryptionKey', () => loadPublicKey(material(config['encryptionKey'], baseDir) as string))
   }
   const permissions = { filePermissions: options.keyFilePermissions ?? 'refuse' } as const
-  let decryptionKey: KeyObject | undefined
-  if (config['privateKey'] !== undefined) {
+  let decryptionKey: KeyObject | Decrypter | undefined
+  if (isDecrypter(config['privateKey'])) {
+    decryptionKey = config['privateKey']
+  } else if (config['privateKey'] !== undefined) {
     decryptionKey = load('privateKey', () => loadPrivateKey(material(config['privateKey'], baseDir) as string, permissions))
   } else if (config['keyStore'] !== undefined) {
     const alias = optionalString(config, 'keyStoreAlias')

@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer'
 import { randomBytes as cryptoRandomBytes } from 'node:crypto'
 import { ApisignError, describeType } from '../errors.js'
+import { asyncOnly, isDecrypter } from '../signers/types.js'
 import {
   type ApisignEncryptionConfig,
   type CompiledEndpoint,
@@ -10,8 +11,8 @@ import {
   type ResolvedEncryptionConfig,
   resolveEncryptionConfig,
 } from './config.js'
-import { compactDecrypt, compactEncrypt } from './jwe.js'
-import { legacyDecrypt, legacyEncrypt, parseLegacyDigest } from './legacy.js'
+import { compactDecrypt, compactDecryptAsync, compactEncrypt } from './jwe.js'
+import { type LegacyDigest, legacyDecrypt, legacyDecryptAsync, legacyEncrypt, parseLegacyDigest } from './legacy.js'
 import { deleteAt, expandPath, getAt, isPlainObject, setAt } from './paths.js'
 
 /** A message to encrypt or decrypt: the request/response URL, its JSON body and headers. */
@@ -34,8 +35,13 @@ export interface EncryptionResult {
 export interface FieldEncryption {
   /** Encrypt the configured fields of a request body. A body whose endpoint has no mapping is returned as is. */
   encrypt(message: EncryptionMessage): EncryptionResult
-  /** Decrypt the configured fields of a response body; fields that are absent are left alone. */
+  /**
+   * Decrypt the configured fields of a response body; fields that are absent are left alone. With a
+   * decryption key held elsewhere (a `Decrypter`): `ERR_SIGNER_ASYNC_ONLY` (use `decryptAsync`).
+   */
   decrypt(message: EncryptionMessage): EncryptionResult
+  /** {@link FieldEncryption.decrypt} that also takes a decryption key held elsewhere (an HSM, a KMS). */
+  decryptAsync(message: EncryptionMessage): Promise<EncryptionResult>
   /** Does any `paths[].path` match this URL (for encryption, for decryption)? */
   matches(url: string): { encrypt: boolean; decrypt: boolean }
   /** The `kid` (fingerprint) sent with encrypted values; never secret. */
@@ -168,7 +174,9 @@ export function createEncryption(
     return place(body, { ...mapping, obj: objPath }, encrypted)
   }
 
-  function decrypt(message: EncryptionMessage): EncryptionResult {
+  // One walk for both drivers: it yields each value to decrypt and receives its plaintext bytes, so the
+  // synchronous and the asynchronous decryption share every rule of the mapping.
+  function* decryptWalk(message: EncryptionMessage): Generator<Job, EncryptionResult, Buffer> {
     checkMessage(message)
     const headers: Record<string, string | undefined> = { ...message.headers }
     const endpoint = endpointFor(resolved, message.url)
@@ -183,8 +191,9 @@ export function createEncryption(
       // Last match first, as in encrypt: removing `enc[0]` would shift `enc[1]`.
       for (const path of expandPath(body, mapping.element).reverse()) {
         const node = getAt(body, path)
-        const value = decryptNode(node, lower, mapping.obj.length === 0)
-        if (value === NOT_ENCRYPTED) continue
+        const job = jobFor(node, lower)
+        if (job === NOT_ENCRYPTED) continue
+        const value = parsePlaintext(yield job, mapping.obj.length === 0, job.scheme === 'jwe' ? 'ERR_JWE_DECRYPTION_FAILED' : 'ERR_LEGACY_DECRYPTION_FAILED')
         const objPath = concretise(mapping.obj, path)
         if (path.length === 0) {
           // The whole body was the encrypted value: the result is fresh, nothing of the input is edited.
@@ -213,17 +222,11 @@ export function createEncryption(
     return { body, headers }
   }
 
-  function decryptNode(node: unknown, headers: Map<string, string>, toRoot: boolean): unknown {
-    const key = resolved.decryptionKey as NonNullable<typeof resolved.decryptionKey>
+  function jobFor(node: unknown, headers: Map<string, string>): Job | typeof NOT_ENCRYPTED {
     if (resolved.scheme === 'jwe') {
       // Decide by type, not by name (client-encryption-nodejs #65): the node is the token or holds it.
       const token = typeof node === 'string' ? node : isPlainObject(node) && typeof node[field] === 'string' ? node[field] : undefined
-      if (token === undefined) return NOT_ENCRYPTED
-      const { plaintext } = compactDecrypt(token, key, {
-        ...(options.maxTokenLength === undefined ? {} : { maxTokenLength: options.maxTokenLength }),
-        ...(options.allowRsaOaepSha1 === undefined ? {} : { allowRsaOaepSha1: options.allowRsaOaepSha1 }),
-      })
-      return parsePlaintext(plaintext, toRoot, 'ERR_JWE_DECRYPTION_FAILED')
+      return token === undefined ? NOT_ENCRYPTED : { scheme: 'jwe', token }
     }
     const legacy = resolved.legacy as NonNullable<ResolvedEncryptionConfig['legacy']>
     if (!isPlainObject(node) || node[field] === undefined) return NOT_ENCRYPTED
@@ -234,13 +237,45 @@ export function createEncryption(
     // reference crashes); a digest we do not support is an error.
     const digest = digestText === undefined ? legacy.digest : parseLegacyDigest(digestText)
     if (digest === undefined) throw new ApisignError('ERR_LEGACY_DECRYPTION_FAILED', 'unsupported OAEP digest in the encrypted payload')
-    const bytes = legacyDecrypt({ encryptedValue: node[field], iv: read(legacy.ivName), encryptedKey: read(legacy.keyName) }, key, digest, legacy.encoding)
-    return parsePlaintext(bytes, toRoot, 'ERR_LEGACY_DECRYPTION_FAILED')
+    return { scheme: 'legacy', digest, encoding: legacy.encoding, parts: { encryptedValue: node[field], iv: read(legacy.ivName), encryptedKey: read(legacy.keyName) } }
+  }
+
+  const jweOptions = {
+    ...(options.maxTokenLength === undefined ? {} : { maxTokenLength: options.maxTokenLength }),
+    ...(options.allowRsaOaepSha1 === undefined ? {} : { allowRsaOaepSha1: options.allowRsaOaepSha1 }),
+  }
+
+  function decrypt(message: EncryptionMessage): EncryptionResult {
+    const key = resolved.decryptionKey
+    if (isDecrypter(key)) throw asyncOnly('FieldEncryption.decrypt', 'decryptAsync')
+    const walk = decryptWalk(message)
+    for (let step = walk.next(); ; ) {
+      if (step.done === true) return step.value
+      const job = step.value
+      const bytes =
+        job.scheme === 'jwe' ? compactDecrypt(job.token, key as NonNullable<typeof key>, jweOptions).plaintext : legacyDecrypt(job.parts, key as NonNullable<typeof key>, job.digest, job.encoding)
+      step = walk.next(bytes)
+    }
+  }
+
+  async function decryptAsync(message: EncryptionMessage): Promise<EncryptionResult> {
+    const key = resolved.decryptionKey
+    const walk = decryptWalk(message)
+    for (let step = walk.next(); ; ) {
+      if (step.done === true) return step.value
+      const job = step.value
+      const bytes =
+        job.scheme === 'jwe'
+          ? (await compactDecryptAsync(job.token, key as NonNullable<typeof key>, jweOptions)).plaintext
+          : await legacyDecryptAsync(job.parts, key as NonNullable<typeof key>, job.digest, job.encoding)
+      step = walk.next(bytes)
+    }
   }
 
   return Object.freeze({
     encrypt,
     decrypt,
+    decryptAsync,
     kid: resolved.kid,
     scheme: resolved.scheme,
     matches(url: string) {
@@ -251,6 +286,16 @@ export function createEncryption(
 }
 
 const NOT_ENCRYPTED = Symbol('not encrypted')
+
+/** One value to decrypt, as the walk hands it to a driver. */
+type Job =
+  | { readonly scheme: 'jwe'; readonly token: string }
+  | {
+      readonly scheme: 'legacy'
+      readonly digest: LegacyDigest
+      readonly encoding: 'hex' | 'base64'
+      readonly parts: { encryptedValue: unknown; iv: unknown; encryptedKey: unknown }
+    }
 
 /** Replace `[*]` in an obj path by the indexes the element matched at the same positions. */
 function concretise(obj: readonly (string | number | symbol)[], elementPath: readonly (string | number)[]): Array<string | number> {

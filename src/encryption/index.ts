@@ -11,7 +11,7 @@ export type {
   MastercardEncryptionConfig,
   ResolvedEncryptionConfig,
 } from './config.js'
-export { compactEncrypt, compactDecrypt, DEFAULT_MAX_TOKEN_LENGTH } from './jwe.js'
+export { compactEncrypt, compactDecrypt, compactDecryptAsync, DEFAULT_MAX_TOKEN_LENGTH } from './jwe.js'
 export type { CompactEncryptOptions, CompactDecryptOptions, DecryptedJwe } from './jwe.js'
 export { CONTENT_ENCRYPTION, KEY_MANAGEMENT } from './algorithms.js'
 export type {
@@ -20,7 +20,7 @@ export type {
   KeyManagementAlgorithm,
   KeyManagementEntry,
 } from './algorithms.js'
-export { legacyEncrypt, legacyDecrypt, parseLegacyDigest } from './legacy.js'
+export { legacyEncrypt, legacyDecrypt, legacyDecryptAsync, parseLegacyDigest } from './legacy.js'
 export type { DataEncoding, LegacyDigest, LegacyParts } from './legacy.js'
 export { parseFieldPath, WILDCARD } from './paths.js'
 export type { PathSegment } from './paths.js'

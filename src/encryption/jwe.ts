@@ -10,11 +10,13 @@ import {
   timingSafeEqual,
 } from 'node:crypto'
 import { ApisignError, describeType } from '../errors.js'
+import { type Decrypter, asyncOnly, isDecrypter, isKeyServiceError } from '../signers/types.js'
 import {
   CONTENT_ENCRYPTION,
   type ContentEncryptionAlgorithm,
   type ContentEncryptionEntry,
   KEY_MANAGEMENT,
+  type KeyManagementEntry,
   lookup,
 } from './algorithms.js'
 import { base64url, decodeSegment } from './base64.js'
@@ -133,25 +135,19 @@ function cbcHmacTag(macKey: Buffer, aad: Buffer, iv: Buffer, ciphertext: Buffer)
 
 const failed = () => new ApisignError('ERR_JWE_DECRYPTION_FAILED', 'JWE decryption failed')
 
-/**
- * Decrypt a compact JWE (RFC 7516 §5.2). Accepts what real peers send: base64url or `+/` base64, padded or
- * not; GCM IVs of 12 or 16 bytes; A128GCM, A192GCM, A256GCM and A128CBC-HS256 (HMAC verified in constant
- * time, RFC 7518 §5.2). Refuses RSA1_5, RSA-OAEP (SHA-1) unless allowed, `zip`, `crit`, unknown `enc`,
- * truncated tags, and tokens over the size limit (checked first). AAD is the raw header segment. Every
- * cryptographic failure is the same `ERR_JWE_DECRYPTION_FAILED`: a bad key unwrap continues with a random
- * CEK (RFC 7516 §11.5), so key, tag and ciphertext failures cannot be told apart.
- *
- * @example
- * ```ts
- * import { compactDecrypt } from 'apisign/encryption'
- * const { plaintext, protectedHeader } = compactDecrypt(token, decryptionKey)
- * JSON.parse(plaintext.toString('utf8'))
- * ```
- */
-export function compactDecrypt(token: string, key: KeyObject, options: CompactDecryptOptions = {}): DecryptedJwe {
-  if (key === null || typeof key !== 'object' || (key as KeyObject).type !== 'private') {
-    throw new TypeError(`key must be a private KeyObject. Received ${describeType(key)}`)
-  }
+interface ParsedJwe {
+  readonly header: Record<string, unknown>
+  readonly alg: KeyManagementEntry
+  readonly enc: ContentEncryptionEntry
+  readonly encryptedKey: Buffer
+  readonly iv: Buffer
+  readonly ciphertext: Buffer
+  readonly tag: Buffer
+  readonly aad: Buffer
+}
+
+// Everything before the key unwrap: size, segments, header, algorithms, lengths (RFC 7516 §5.2 steps 1-9).
+function parseCompact(token: string, options: CompactDecryptOptions): ParsedJwe {
   if (typeof token !== 'string') throw new ApisignError('ERR_JWE_INVALID', `JWE must be a string (got ${describeType(token)})`)
   const max = options.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH
   if (token.length > max) {
@@ -187,26 +183,82 @@ export function compactDecrypt(token: string, key: KeyObject, options: CompactDe
   const tag = decodeSegment(t, 'authentication tag')
   if (!enc.ivBytes.includes(iv.length)) throw new ApisignError('ERR_JWE_INVALID', `JWE IV of ${iv.length} bytes is not accepted for ${enc.enc}`)
   if (tag.length !== enc.tagBytes) throw new ApisignError('ERR_JWE_INVALID', `JWE authentication tag must be ${enc.tagBytes} bytes (got ${tag.length})`)
-  let cek: Buffer
-  try {
-    cek = privateDecrypt({ key, padding: alg.padding, oaepHash: alg.oaepHash }, encryptedKey)
-    if (cek.length !== enc.cekBytes) cek = cryptoRandomBytes(enc.cekBytes)
-  } catch {
-    cek = cryptoRandomBytes(enc.cekBytes)
-  }
-  const aad = Buffer.from(h, 'ascii')
+  return { header: hdr, alg, enc, encryptedKey, iv, ciphertext, tag, aad: Buffer.from(h, 'ascii') }
+}
+
+// After the unwrap: a CEK of the wrong length becomes a random one (RFC 7516 §11.5), then the content.
+function openContent(p: ParsedJwe, unwrapped: Buffer | undefined): DecryptedJwe {
+  const { enc, iv, aad, tag, ciphertext } = p
+  const cek = unwrapped !== undefined && unwrapped.length === enc.cekBytes ? unwrapped : cryptoRandomBytes(enc.cekBytes)
   try {
     if (enc.mode === 'gcm') {
       const decipher = createDecipheriv(enc.cipher as 'aes-256-gcm', cek, iv, { authTagLength: enc.tagBytes })
       decipher.setAAD(aad)
       decipher.setAuthTag(tag)
-      return { protectedHeader: hdr, plaintext: Buffer.concat([decipher.update(ciphertext), decipher.final()]) }
+      return { protectedHeader: p.header, plaintext: Buffer.concat([decipher.update(ciphertext), decipher.final()]) }
     }
     const expected = cbcHmacTag(cek.subarray(0, 16), aad, iv, ciphertext)
     if (!timingSafeEqual(expected, tag)) throw failed()
     const decipher = createDecipheriv(enc.cipher, cek.subarray(16), iv)
-    return { protectedHeader: hdr, plaintext: Buffer.concat([decipher.update(ciphertext), decipher.final()]) }
+    return { protectedHeader: p.header, plaintext: Buffer.concat([decipher.update(ciphertext), decipher.final()]) }
   } catch {
     throw failed()
   }
+}
+
+/**
+ * Decrypt a compact JWE (RFC 7516 §5.2). Accepts what real peers send: base64url or `+/` base64, padded or
+ * not; GCM IVs of 12 or 16 bytes; A128GCM, A192GCM, A256GCM and A128CBC-HS256 (HMAC verified in constant
+ * time, RFC 7518 §5.2). Refuses RSA1_5, RSA-OAEP (SHA-1) unless allowed, `zip`, `crit`, unknown `enc`,
+ * truncated tags, and tokens over the size limit (checked first). AAD is the raw header segment. Every
+ * cryptographic failure is the same `ERR_JWE_DECRYPTION_FAILED`: a bad key unwrap continues with a random
+ * CEK (RFC 7516 §11.5), so key, tag and ciphertext failures cannot be told apart. A key held elsewhere (a
+ * {@link Decrypter}) needs {@link compactDecryptAsync}.
+ *
+ * @example
+ * ```ts
+ * import { compactDecrypt } from 'apisign/encryption'
+ * const { plaintext, protectedHeader } = compactDecrypt(token, decryptionKey)
+ * JSON.parse(plaintext.toString('utf8'))
+ * ```
+ */
+export function compactDecrypt(token: string, key: KeyObject, options: CompactDecryptOptions = {}): DecryptedJwe {
+  if (isDecrypter(key)) throw asyncOnly('compactDecrypt', 'compactDecryptAsync')
+  if (key === null || typeof key !== 'object' || (key as KeyObject).type !== 'private') {
+    throw new TypeError(`key must be a private KeyObject. Received ${describeType(key)}`)
+  }
+  const parsed = parseCompact(token, options)
+  let cek: Buffer | undefined
+  try {
+    cek = privateDecrypt({ key, padding: parsed.alg.padding, oaepHash: parsed.alg.oaepHash }, parsed.encryptedKey)
+  } catch {
+    cek = undefined
+  }
+  return openContent(parsed, cek)
+}
+
+/**
+ * {@link compactDecrypt} with the key unwrap done by a {@link Decrypter} (an HSM key from
+ * `openPkcs11Decrypter`, a KMS adapter) or, given a `KeyObject`, by node:crypto. A failed unwrap continues
+ * with a random CEK as in the synchronous path, so the result is the same `ERR_JWE_DECRYPTION_FAILED`; an
+ * outage of the key service (`ERR_HSM_UNAVAILABLE`, ...) is passed on as it is.
+ *
+ * @example
+ * ```ts
+ * import { compactDecryptAsync } from 'apisign/encryption'
+ * const { plaintext } = await compactDecryptAsync(token, await openPkcs11Decrypter({ ...hsm, rawOaepHashes: ['sha256'] }))
+ * ```
+ */
+export async function compactDecryptAsync(token: string, key: KeyObject | Decrypter, options: CompactDecryptOptions = {}): Promise<DecryptedJwe> {
+  if (!isDecrypter(key)) return compactDecrypt(token, key, options)
+  const parsed = parseCompact(token, options)
+  let cek: Buffer | undefined
+  try {
+    const out = await key.decrypt(parsed.alg.oaepHash, parsed.encryptedKey)
+    cek = Buffer.from(out.buffer, out.byteOffset, out.byteLength)
+  } catch (error) {
+    if (isKeyServiceError(error)) throw error
+    cek = undefined
+  }
+  return openContent(parsed, cek)
 }

@@ -11,6 +11,7 @@ import {
   randomBytes as cryptoRandomBytes,
 } from 'node:crypto'
 import { ApisignError } from '../errors.js'
+import { type Decrypter, asyncOnly, isDecrypter, isKeyServiceError } from '../signers/types.js'
 
 /** OAEP digests the legacy scheme accepts (Java accepts the same two; the Node reference silently uses SHA-1 for others). */
 export type LegacyDigest = 'SHA-256' | 'SHA-512'
@@ -87,10 +88,34 @@ function decode(value: unknown, encoding: DataEncoding, what: string): Buffer {
   return Buffer.from(value, encoding)
 }
 
+function decodeParts(parts: { encryptedValue: unknown; iv: unknown; encryptedKey: unknown }, encoding: DataEncoding) {
+  const ct = decode(parts.encryptedValue, encoding, 'value')
+  const iv = decode(parts.iv, encoding, 'IV')
+  const wrapped = decode(parts.encryptedKey, encoding, 'key')
+  if (iv.length !== 16) throw new ApisignError('ERR_LEGACY_DECRYPTION_FAILED', 'legacy IV must be 16 bytes')
+  return { ct, iv, wrapped }
+}
+
+const unwrapFailed = (cause?: unknown) =>
+  new ApisignError('ERR_LEGACY_DECRYPTION_FAILED', 'the session key could not be unwrapped (wrong decryption key or digest?)', cause === undefined ? {} : { cause })
+
+function decipher(key: Buffer, iv: Buffer, ct: Buffer): Buffer {
+  if (key.length !== 16 && key.length !== 24 && key.length !== 32) {
+    throw new ApisignError('ERR_LEGACY_DECRYPTION_FAILED', 'the unwrapped session key has an invalid length')
+  }
+  try {
+    const d = createDecipheriv(`aes-${key.length * 8}-cbc`, key, iv)
+    return Buffer.concat([d.update(ct), d.final()])
+  } catch (cause) {
+    throw new ApisignError('ERR_LEGACY_DECRYPTION_FAILED', 'legacy decryption failed: bad padding (tampered or wrong key)', { cause })
+  }
+}
+
 /**
  * Decrypt a legacy value. A wrong key, a tampered wrapped key or a wrong digest fails the OAEP unwrap; a
  * tampered ciphertext usually fails the PKCS#7 padding check (the scheme has no MAC, so a change to the
- * IV or an early block is only caught when the result is not valid UTF-8 JSON, by the caller).
+ * IV or an early block is only caught when the result is not valid UTF-8 JSON, by the caller). A key held
+ * elsewhere (a {@link Decrypter}) needs {@link legacyDecryptAsync}.
  *
  * @example
  * ```ts
@@ -103,23 +128,41 @@ export function legacyDecrypt(
   digest: LegacyDigest,
   encoding: DataEncoding,
 ): Buffer {
-  const ct = decode(parts.encryptedValue, encoding, 'value')
-  const iv = decode(parts.iv, encoding, 'IV')
-  const wrapped = decode(parts.encryptedKey, encoding, 'key')
-  if (iv.length !== 16) throw new ApisignError('ERR_LEGACY_DECRYPTION_FAILED', 'legacy IV must be 16 bytes')
+  if (isDecrypter(privateKey)) throw asyncOnly('legacyDecrypt', 'legacyDecryptAsync')
+  const { ct, iv, wrapped } = decodeParts(parts, encoding)
   let key: Buffer
   try {
     key = privateDecrypt({ key: privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: nodeDigest(digest) }, wrapped)
   } catch (cause) {
-    throw new ApisignError('ERR_LEGACY_DECRYPTION_FAILED', 'the session key could not be unwrapped (wrong decryption key or digest?)', { cause })
+    throw unwrapFailed(cause)
   }
-  if (key.length !== 16 && key.length !== 24 && key.length !== 32) {
-    throw new ApisignError('ERR_LEGACY_DECRYPTION_FAILED', 'the unwrapped session key has an invalid length')
-  }
+  return decipher(key, iv, ct)
+}
+
+/**
+ * {@link legacyDecrypt} with the session key unwrapped by a {@link Decrypter} (an HSM or KMS key) or,
+ * given a `KeyObject`, by node:crypto. An outage of the key service is passed on as it is.
+ *
+ * @example
+ * ```ts
+ * const plaintext = await legacyDecryptAsync({ encryptedValue, iv, encryptedKey }, hsmDecrypter, 'SHA-256', 'hex')
+ * ```
+ */
+export async function legacyDecryptAsync(
+  parts: { encryptedValue: unknown; iv: unknown; encryptedKey: unknown },
+  privateKey: KeyObject | Decrypter,
+  digest: LegacyDigest,
+  encoding: DataEncoding,
+): Promise<Buffer> {
+  if (!isDecrypter(privateKey)) return legacyDecrypt(parts, privateKey, digest, encoding)
+  const { ct, iv, wrapped } = decodeParts(parts, encoding)
+  let key: Buffer
   try {
-    const decipher = createDecipheriv(`aes-${key.length * 8}-cbc`, key, iv)
-    return Buffer.concat([decipher.update(ct), decipher.final()])
+    const out = await privateKey.decrypt(nodeDigest(digest), wrapped)
+    key = Buffer.from(out.buffer, out.byteOffset, out.byteLength)
   } catch (cause) {
-    throw new ApisignError('ERR_LEGACY_DECRYPTION_FAILED', 'legacy decryption failed: bad padding (tampered or wrong key)', { cause })
+    if (isKeyServiceError(cause)) throw cause
+    throw unwrapFailed()
   }
+  return decipher(key, iv, ct)
 }

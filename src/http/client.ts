@@ -246,7 +246,7 @@ export function createClient(options: ClientOptions): AxiosInstance {
       const accepted = (config.validateStatus ?? ((s: number) => s >= 200 && s < 300))(status)
       if (accepted) {
         if (encryption !== undefined && status >= 200 && status < 300 && encryption.matches(wire.pathname).decrypt) {
-          response.data = decryptResponse(encryption, path, response)
+          response.data = await decryptResponse(encryption, path, response)
         }
         return response
       }
@@ -297,7 +297,7 @@ function textOf(data: unknown): string {
   }
 }
 
-function decryptResponse(encryption: FieldEncryption, path: string, response: AxiosResponse): unknown {
+async function decryptResponse(encryption: FieldEncryption, path: string, response: AxiosResponse): Promise<unknown> {
   const raw = response.data
   let parsed: unknown = raw
   if (typeof raw === 'string' || Buffer.isBuffer(raw)) {
@@ -308,7 +308,9 @@ function decryptResponse(encryption: FieldEncryption, path: string, response: Ax
     }
   }
   const headers = Object.fromEntries(Object.entries(response.headers).map(([k, v]) => [k, v === undefined ? undefined : String(v)]))
-  const result = encryption.decrypt({ url: path, body: parsed, headers })
+  // decryptAsync takes a decryption key held in an HSM or KMS too; a hand-made FieldEncryption may lack it.
+  const message = { url: path, body: parsed, headers }
+  const result = typeof encryption.decryptAsync === 'function' ? await encryption.decryptAsync(message) : encryption.decrypt(message)
   // Only when a field was decrypted does the body change; otherwise axios parses the original as usual.
   return result.body === parsed ? raw : result.body
 }

@@ -7,6 +7,7 @@ import {
   verify as cryptoVerify,
 } from 'node:crypto'
 import { ApisignError, describeType } from '../errors.js'
+import { type Signer, asyncOnly } from '../signers/types.js'
 import { percentEncode } from './percent-encode.js'
 
 /** The `oauth_signature_method` values apisign signs with. */
@@ -82,6 +83,11 @@ export function resolveSignatureMethod(name: string): SignatureMethod {
 export interface SigningMaterial {
   /** Private RSA key for RSA-SHA256 and RSA-PSS (public key for verification). */
   readonly key?: KeyObject
+  /**
+   * A key held elsewhere (HSM, KMS) for RSA-SHA256 (`RS256`) and RSA-PSS (`PS256`): asynchronous paths only
+   * ({@link signBaseStringAsync}); the synchronous one throws `ERR_SIGNER_ASYNC_ONLY`.
+   */
+  readonly signer?: Signer
   /** Consumer secret for HMAC-* and PLAINTEXT. */
   readonly consumerSecret?: string
   /** Token secret for HMAC-* and PLAINTEXT (empty when there is no token). */
@@ -141,6 +147,7 @@ function signFailed(cause: unknown): ApisignError {
 export function signBaseString(baseString: string, method: SignatureMethod, material: SigningMaterial): string {
   switch (method.family) {
     case 'rsa': {
+      if (material.signer !== undefined) throw asyncOnly('signBaseString', 'signBaseStringAsync')
       assertRsaKey(material.key, 'sign')
       try {
         return cryptoSign(method.digest, Buffer.from(baseString, 'utf8'), rsaOptions(method, material.key)).toString(
@@ -179,6 +186,7 @@ export function signBaseStringAsync(
       return Promise.reject(error)
     }
   }
+  if (material.signer !== undefined) return signWithSigner(baseString, method, material.signer)
   assertRsaKey(material.key, 'sign')
   const options = rsaOptions(method, material.key)
   return new Promise((resolve, reject) => {
@@ -187,6 +195,26 @@ export function signBaseStringAsync(
       else resolve(signature.toString('base64'))
     })
   })
+}
+
+/** The JWS algorithm of an RSA signature method (RSA-SHA256 is RS256, RSA-PSS with its 32-byte salt PS256). */
+export const SIGNER_ALGORITHMS: Readonly<Partial<Record<SignatureMethodName, 'RS256' | 'PS256'>>> = Object.freeze({
+  'RSA-SHA256': 'RS256',
+  'RSA-PSS': 'PS256',
+})
+
+async function signWithSigner(baseString: string, method: SignatureMethod, signer: Signer): Promise<string> {
+  if (SIGNER_ALGORITHMS[method.name] !== signer.algorithm) {
+    throw new ApisignError('ERR_UNSUPPORTED_ALGORITHM', `the signer signs ${signer.algorithm}; ${method.name} needs ${SIGNER_ALGORITHMS[method.name] ?? 'an RSA key'}`)
+  }
+  let signature: Uint8Array
+  try {
+    signature = await signer.sign(Buffer.from(baseString, 'utf8'))
+  } catch (cause) {
+    if (cause instanceof ApisignError) throw cause
+    throw signFailed(cause)
+  }
+  return Buffer.from(signature.buffer, signature.byteOffset, signature.byteLength).toString('base64')
 }
 
 /**

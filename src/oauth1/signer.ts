@@ -1,6 +1,7 @@
 import { KeyObject, createHash } from 'node:crypto'
 import { type KeySource, loadSigningKey } from '../keys/index.js'
 import { ApisignError, describeType } from '../errors.js'
+import { type Signer, asyncOnly, isSigner } from '../signers/types.js'
 import { type RequestBody, bodyBytes, computeBodyHash } from './body-hash.js'
 import { type DialectEntry, type OAuth1Dialect, resolveDialect } from './dialects.js'
 import { buildAuthorizationHeader } from './header.js'
@@ -8,6 +9,7 @@ import {
   type SignatureMethod,
   type SignatureMethodName,
   type SigningMaterial,
+  SIGNER_ALGORITHMS,
   assertRsaKey,
   resolveSignatureMethod,
   signBaseString,
@@ -28,8 +30,12 @@ export type SigningKeyInput = KeySource
 export interface OAuth1SignerOptions {
   /** The consumer key issued by the partner's developer portal. */
   readonly consumerKey: string
-  /** Private RSA key for RSA-SHA256 / RSA-PSS. Loaded (and converted to a `KeyObject`) once. */
-  readonly key?: SigningKeyInput
+  /**
+   * Private RSA key for RSA-SHA256 / RSA-PSS, loaded (and converted to a `KeyObject`) once; or a
+   * {@link Signer} holding the key elsewhere (an HSM, a KMS: `RS256` for RSA-SHA256, `PS256` for RSA-PSS),
+   * which signs on the asynchronous paths only (`signAsync`, `signRequestAsync`).
+   */
+  readonly key?: SigningKeyInput | Signer
   /** `mastercard` (default), `compat` (byte-identical to mastercard-oauth1-signer 1.2.0) or `rfc5849`. */
   readonly dialect?: OAuth1Dialect
   /** Default `RSA-SHA256`. `RSA-PSS` (alias `RSA-PSS-SHA256`) signs PSS with a 32-byte salt. */
@@ -93,7 +99,10 @@ export interface OAuth1Signature {
 
 /** A signer bound to one consumer and key: the fast path for services signing many requests. */
 export interface OAuth1Signer {
-  /** Sign synchronously (RSA-2048 blocks the event loop for ~0.3 ms). */
+  /**
+   * Sign synchronously (RSA-2048 blocks the event loop for ~0.3 ms). With an external {@link Signer}:
+   * `ERR_SIGNER_ASYNC_ONLY` (use `signAsync`).
+   */
   sign(request: OAuth1Request): OAuth1Signature
   /** Sign with the RSA operation in the libuv threadpool; the event loop stays free. */
   signAsync(request: OAuth1Request): Promise<OAuth1Signature>
@@ -197,7 +206,9 @@ export function createOAuth1Signer(options: OAuth1SignerOptions): OAuth1Signer {
     throw new TypeError(`options must be an object. Received ${describeType(options)}`)
   }
   const dialect: DialectEntry = resolveDialect(options.dialect ?? 'mastercard')
-  const method: SignatureMethod = resolveSignatureMethod(options.signatureMethod ?? 'RSA-SHA256')
+  const external = isSigner(options.key) ? options.key : undefined
+  // A signer says what it signs: PS256 means RSA-PSS unless the caller says otherwise (then they must agree).
+  const method: SignatureMethod = resolveSignatureMethod(options.signatureMethod ?? (external?.algorithm === 'PS256' ? 'RSA-PSS' : 'RSA-SHA256'))
   if (!dialect.signatureMethods.includes(method.name)) {
     throw new ApisignError(
       'ERR_UNSUPPORTED_ALGORITHM',
@@ -213,8 +224,13 @@ export function createOAuth1Signer(options: OAuth1SignerOptions): OAuth1Signer {
     throw new TypeError(`the ${dialect.name} dialect always sends oauth_body_hash (Java #5); bodyHash: false is not allowed`)
   }
   let material: SigningMaterial
-  if (method.family === 'rsa') {
-    const key = resolveKey(options.key)
+  if (method.family === 'rsa' && external !== undefined) {
+    if (SIGNER_ALGORITHMS[method.name] !== external.algorithm) {
+      throw new ApisignError('ERR_UNSUPPORTED_ALGORITHM', `the signer signs ${external.algorithm}; ${method.name} needs ${SIGNER_ALGORITHMS[method.name] ?? 'an RSA key'}`)
+    }
+    material = { signer: external }
+  } else if (method.family === 'rsa') {
+    const key = resolveKey(options.key as SigningKeyInput | undefined)
     assertRsaKey(key, 'sign')
     material = { key }
   } else {
@@ -320,6 +336,7 @@ export function createOAuth1Signer(options: OAuth1SignerOptions): OAuth1Signer {
     dialect: dialect.name,
     signatureMethod: method.name,
     sign(request: OAuth1Request): OAuth1Signature {
+      if (material.signer !== undefined) throw asyncOnly('OAuth1Signer.sign (and signRequest)', 'signAsync (or signRequestAsync)')
       const prepared = prepare(request)
       return prepared.finish(signBaseString(prepared.baseString, method, material))
     },

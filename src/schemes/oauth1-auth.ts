@@ -5,13 +5,17 @@ import { loadSigningKey } from '../keys/index.js'
 import type { AuthApplier } from '../http/client.js'
 import { debug } from '../http/redact.js'
 import { type OAuth1Dialect, type SignatureMethodName, type SigningKeyInput, createOAuth1Signer } from '../oauth1/index.js'
+import { type Signer, isSigner } from '../signers/types.js'
 
 /** OAuth 1.0a options of `createClient` (`auth: { scheme: 'oauth1', ... }`). */
 export interface OAuth1AuthOptions {
   readonly scheme: 'oauth1'
   readonly consumerKey: string
-  /** Anything `loadSigningKey` takes: a KeyObject, PEM text, a path, `{ p12, alias, password }`. */
-  readonly key: SigningKeyInput
+  /**
+   * Anything `loadSigningKey` takes: a KeyObject, PEM text, a path, `{ p12, alias, password }`; or a
+   * {@link Signer} (an HSM key from `openPkcs11Signer`, a KMS adapter), which always signs asynchronously.
+   */
+  readonly key: SigningKeyInput | Signer
   readonly keyOptions?: LoadKeyOptions
   readonly dialect?: OAuth1Dialect
   readonly signatureMethod?: SignatureMethodName
@@ -36,7 +40,8 @@ export interface OAuth1AuthOptions {
  */
 export function oauth1Auth(options: OAuth1AuthOptions): AuthApplier {
   let inFlight = 0
-  const key = loadSigningKey(options.key, options.keyOptions)
+  const external = isSigner(options.key)
+  const key = isSigner(options.key) ? options.key : loadSigningKey(options.key, options.keyOptions)
   const signer = createOAuth1Signer({
     consumerKey: options.consumerKey,
     key,
@@ -54,7 +59,8 @@ export function oauth1Auth(options: OAuth1AuthOptions): AuthApplier {
         ...(contentType === undefined ? {} : { contentType }),
       }
       const mode = options.async ?? 'auto'
-      const inline = mode === false || (mode === 'auto' && inFlight === 0)
+      // An external signer has no synchronous path: its answer comes from the key service.
+      const inline = !external && (mode === false || (mode === 'auto' && inFlight === 0))
       inFlight++
       let signed
       try {
