@@ -4,7 +4,7 @@
 // and a reconnect after a token reset or removal: a failed operation whose error says the session, the
 // object handles or the token are gone drops the whole pool, re-initialises the module when even the slot
 // list fails (SoftHSM needs that once its token store is back), and retries once on fresh sessions.
-import { createHash } from 'node:crypto'
+import { createHmac, randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { ApisignError } from '../errors.js'
 import { CK, type Handle, type Pkcs11Lib, ckrOf, loadBinding } from './pkcs11-binding.js'
@@ -46,6 +46,8 @@ export function isGone(error: unknown): boolean {
 class Module {
   readonly lib: Pkcs11Lib
   generation = 0
+  /** Per token label: the digest of the last PIN the token refused (shared by every pool of the process). */
+  readonly refusedPins = new Map<string, string>()
   private initialized = false
 
   constructor(readonly path: string) {
@@ -135,7 +137,9 @@ export interface SessionContext {
   readonly cache: Map<string, unknown>
 }
 
-const pinDigest = (pin: string) => createHash('sha256').update(pin).digest('base64')
+// Keyed per process, so the remembered digest of a refused PIN says nothing about the PIN outside it.
+const PIN_KEY = randomBytes(32)
+const pinDigest = (pin: string) => createHmac('sha256', PIN_KEY).update(pin).digest('base64')
 
 /**
  * A pool of logged-in sessions with one token. `run` lends a session to one operation at a time; at most
@@ -150,7 +154,6 @@ export class TokenPool {
   private connecting: Promise<Connection> | undefined
   private inUse = 0
   private readonly waiting: Array<() => void> = []
-  private refusedPin: string | undefined
   private closed = false
 
   constructor(options: TokenPoolOptions) {
@@ -231,19 +234,19 @@ export class TokenPool {
     const digest = pinDigest(pin)
     // A PIN the token refused is not tried again until it changes: every retry would count toward the
     // token's lockout.
-    if (this.refusedPin === digest) throw new ApisignError('ERR_HSM_PIN', `the token ${JSON.stringify(this.token)} refused this PIN before; not retrying it until it changes`)
+    if (this.module.refusedPins.get(this.token) === digest) throw new ApisignError('ERR_HSM_PIN', `the token ${JSON.stringify(this.token)} refused this PIN before; not retrying it until it changes`)
     try {
       lib.C_Login(session, CK.CKU_USER, pin)
     } catch (cause) {
       const ckr = ckrOf(cause)
       if (ckr === 'CKR_USER_ALREADY_LOGGED_IN') return
       if (ckr !== undefined && PIN_ERRORS.has(ckr)) {
-        this.refusedPin = digest
+        this.module.refusedPins.set(this.token, digest)
         throw new ApisignError('ERR_HSM_PIN', `the token ${JSON.stringify(this.token)} refused the PIN (${ckr})`)
       }
       throw new ApisignError('ERR_HSM_UNAVAILABLE', `login to token ${JSON.stringify(this.token)} failed (${ckr ?? 'native error'})`)
     }
-    this.refusedPin = undefined
+    this.module.refusedPins.delete(this.token)
   }
 
   private async current(): Promise<Connection> {

@@ -74,6 +74,7 @@ export function createKeySigner(key: KeyObject, options: KeySignerOptions = {}):
     publicKey: createPublicKey(privateKey),
     ...(options.certificate === undefined ? {} : { certificate: options.certificate }),
     sign(data: Uint8Array): Promise<Uint8Array> {
+      if (!(data instanceof Uint8Array)) return Promise.reject(new TypeError(`data must be bytes. Received ${describeType(data)}`))
       return new Promise((resolve, reject) => {
         cryptoSign('sha256', data, signOptions, (error, signature) => {
           if (error) reject(new ApisignError('ERR_SIGN_FAILED', 'the signature could not be computed with the given key', { cause: error }))
