@@ -134,6 +134,7 @@ describe('signing keys in SoftHSM', () => {
       } catch (e) {
         return remember(e)
       }
+      return undefined
     })()
     expect(isApisignError(sync, 'ERR_SIGNER_ASYNC_ONLY')).toBe(true)
     expect((sync as Error).message).toContain('signAsync')
@@ -281,6 +282,7 @@ describe('the token, the PIN and the binding', () => {
       } catch (e) {
         return remember(e)
       }
+      return undefined
     })()
     expect(isApisignError(missing, 'ERR_PKCS11_UNAVAILABLE')).toBe(true)
     expect((missing as Error).message).toContain('npm install pkcs11js')
