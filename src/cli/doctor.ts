@@ -12,7 +12,9 @@ import { describeKey, fingerprint, keyMatchesCertificate, loadCertificate, loadK
 import { looksLikePkcs12 } from '../keys/pkcs12.js'
 import { type Profile, type ProfileSource, hostMismatch, loadProfile, profileEnvironment, readProfileSource } from '../profiles/load.js'
 import { resolveAuth } from '../schemes/table.js'
-import { isDecrypter } from '../signers/types.js'
+import { type Signer, isDecrypter, isSigner } from '../signers/types.js'
+import { isPkcs11Reference } from '../profiles/pkcs11.js'
+import { pkcs11Checks } from './doctor-pkcs11.js'
 
 /** One check's outcome. */
 export interface DoctorCheck {
@@ -118,7 +120,10 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
   } catch (error) {
     const code = isApisignError(error) ? error.code : 'ERR_INTERNAL'
     const message = isApisignError(error) ? `${code}: ${error.message}` : 'the profile could not be loaded'
-    if (KEY_CODES.test(code) && !/encryption/i.test(message)) add({ id: 'signing-key', status: 'fail', message, fix: 'point auth.key at the private key (or .p12, alias and password) the partner certificate was issued for' })
+    // A key in an HSM gets its own checks below (module, token, PIN, key, probe signature).
+    if (/^ERR_(HSM|PKCS11)_/.test(code) && isPkcs11Reference((spec.auth as { key?: unknown } | undefined)?.key)) {
+      // reported by pkcs11Checks
+    } else if (KEY_CODES.test(code) && !/encryption/i.test(message)) add({ id: 'signing-key', status: 'fail', message, fix: 'point auth.key at the private key (or .p12, alias and password) the partner certificate was issued for' })
     else if (code === 'ERR_ENCRYPTION_CONFIG' || /encryption/i.test(message)) add({ id: 'encryption', status: 'fail', message, fix: 'fix the encryption config named by the profile' })
     else add({ id: 'profile', status: 'fail', message, fix: 'see the profile file format in the README' })
   }
@@ -135,19 +140,26 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
   }
 
   // The signing key (OAuth 1.0a profiles).
-  const auth = spec.auth as { scheme?: string; certificate?: string; key?: { path?: string; pathEnv?: string; alias?: string; passwordEnv?: string; passwordFile?: string } }
+  const auth = spec.auth as { scheme?: string; signatureMethod?: string; certificate?: string; key?: { path?: string; pathEnv?: string; alias?: string; passwordEnv?: string; passwordFile?: string; pkcs11?: unknown } }
+  let hsmSigner: Signer | undefined
+  if (auth?.scheme === 'oauth1' && isPkcs11Reference(auth.key)) {
+    hsmSigner = await pkcs11Checks(auth.key.pkcs11, auth.signatureMethod === 'RSA-PSS' ? 'PS256' : 'RS256', { profile: name, baseDir, env }, add)
+  }
   if (auth?.scheme === 'oauth1') {
-    const keyPath = auth.key?.path ?? (auth.key?.pathEnv === undefined ? undefined : env[auth.key.pathEnv])
+    const keyPath = hsmSigner !== undefined || isPkcs11Reference(auth.key) ? undefined : auth.key?.path ?? (auth.key?.pathEnv === undefined ? undefined : env[auth.key.pathEnv])
     const absoluteKey = keyPath === undefined ? undefined : isAbsolute(keyPath) ? keyPath : resolve(baseDir, keyPath)
     if (absoluteKey !== undefined) add(permissionCheck('key-permissions', absoluteKey, 'signing key file'))
     if (auth.key?.passwordFile !== undefined) {
       const c = permissionCheck('password-file-permissions', resolve(baseDir, auth.key.passwordFile), 'keystore password file')
       add(c.status === 'fail' ? { ...c, status: 'warn' } : c)
     }
-    if (profile !== undefined && profile.auth.scheme === 'oauth1') {
-      const key = profile.auth.key
+    const signer = hsmSigner ?? (profile?.auth.scheme === 'oauth1' && isSigner(profile.auth.key) ? profile.auth.key : undefined)
+    const loaded = profile !== undefined && profile.auth.scheme === 'oauth1' ? profile.auth.key : undefined
+    // A key in an HSM is checked through its public half; the token may hold its certificate too.
+    const key = signer !== undefined ? signer.publicKey : loaded !== undefined && !isSigner(loaded) ? loaded : undefined
+    if (key !== undefined) {
       const d = describeKey(key)
-      add({ id: 'signing-key', status: 'pass', message: `${String(d.algorithm).toUpperCase()} ${d.bits}-bit private key, public key sha256 ${shortFp(key)}…` })
+      add({ id: 'signing-key', status: 'pass', message: signer !== undefined ? `${String(d.algorithm).toUpperCase()} ${d.bits}-bit key in the token (${signer.algorithm}), public key sha256 ${shortFp(key)}…` : `${String(d.algorithm).toUpperCase()} ${d.bits}-bit private key, public key sha256 ${shortFp(key)}…` })
       let cert: X509Certificate | undefined
       let certSource = ''
       try {
@@ -159,6 +171,9 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
           const password = auth.key?.passwordEnv !== undefined ? env[auth.key.passwordEnv] : auth.key?.passwordFile !== undefined ? readFileSync(resolve(baseDir, auth.key.passwordFile), 'utf8').replace(/\r?\n$/, '') : undefined
           cert = loadKeyStore({ p12: absoluteKey, password: password ?? '', ...(auth.key?.alias === undefined ? {} : { alias: auth.key.alias }) }, { filePermissions: 'ignore' }).certificate
           certSource = 'the PKCS#12 keystore'
+        } else if (signer?.certificate !== undefined) {
+          cert = signer.certificate
+          certSource = 'the token'
         }
       } catch (error) {
         add({ id: 'key-certificate', status: 'fail', message: `the signing certificate cannot be read (${isApisignError(error) ? error.code : 'unreadable'})`, fix: 'point auth.certificate at the PEM/DER certificate from the partner portal' })
@@ -196,6 +211,11 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
   if (spec.encryption !== undefined) await encryptionChecks(spec.encryption as Record<string, unknown>, baseDir, environment, now(), warnDays, add)
 
   if (options.online === true && profile !== undefined) await onlineChecks(profile, options, now, add)
+  // Sessions with an HSM end with the report (the profile's signer and the one the checks opened).
+  for (const k of [hsmSigner, profile?.auth.scheme === 'oauth1' ? profile.auth.key : undefined]) {
+    const close = (k as { close?: () => Promise<void> } | undefined)?.close
+    if (typeof close === 'function') await close.call(k)
+  }
   return { ok: !checks.some((c) => c.status === 'fail'), profile: name, checks }
 }
 

@@ -10,6 +10,8 @@ import type { RetryPolicy } from '../http/retry.js'
 import { type FilePermissionPolicy, keyMatchesCertificate, loadCertificate, loadSigningKey } from '../keys/index.js'
 import { fromEnv, fromFile } from '../schemes/appliers.js'
 import { SCHEMES, type SchemeAuthOptions, type SchemeId, resolveAuth } from '../schemes/table.js'
+import type { Signer } from '../signers/types.js'
+import { type Pkcs11KeyReference, isPkcs11Reference, openProfileDecrypter, openProfileSigner } from './pkcs11.js'
 
 /** The environments a profile can target. Any other name is allowed too; these two get host checks. */
 export type Environment = 'sandbox' | 'production' | (string & {})
@@ -70,14 +72,20 @@ export interface ProfileSpec {
       readonly alias?: string
       readonly passwordEnv?: string
       readonly passwordFile?: string
+      /** A key held in an HSM instead of a file: `{ module, token, label | id, pinEnv | pinFile }`. */
+      readonly pkcs11?: Pkcs11KeyReference
     }
   }
   /**
    * The encryption config: `{ "configFile": "./encryption.json" }` or the config inline. Optional
    * `decryptionCertificate`: the certificate the partner holds for your decryption key (the one you
-   * uploaded), which `apisign doctor` checks the decryption key against.
+   * uploaded), which `apisign doctor` checks the decryption key against. Optional `decryptionKey:
+   * { "pkcs11": { ... } }`: the decryption key held in an HSM (it replaces the config's `privateKey`).
    */
-  readonly encryption?: ({ readonly configFile: string } | Record<string, unknown>) & { readonly decryptionCertificate?: string }
+  readonly encryption?: ({ readonly configFile: string } | Record<string, unknown>) & {
+    readonly decryptionCertificate?: string
+    readonly decryptionKey?: { readonly pkcs11: Pkcs11KeyReference } | unknown
+  }
   readonly timeoutMs?: number
   readonly retry?: RetryPolicy | false
   readonly limits?: ClientOptions['limits']
@@ -95,8 +103,11 @@ export interface ProfilesFile {
 export interface Profile extends ClientOptions {
   readonly name: string
   readonly environment: Environment
-  /** OAuth 1.0a with its key loaded, or another scheme's options with secrets as credential providers. */
-  readonly auth: (OAuth1AuthOptions & { readonly key: KeyObject }) | Exclude<SchemeAuthOptions, { readonly scheme: 'oauth1' }>
+  /**
+   * OAuth 1.0a with its key loaded (a `KeyObject`, or a `Signer` for a key in an HSM), or another scheme's
+   * options with secrets as credential providers.
+   */
+  readonly auth: (OAuth1AuthOptions & { readonly key: KeyObject | Signer }) | Exclude<SchemeAuthOptions, { readonly scheme: 'oauth1' }>
   readonly timeout: number
 }
 
@@ -271,12 +282,12 @@ export async function loadProfile(name?: string, options: LoadProfileOptions = {
   }
 
   if (spec.auth === undefined || spec.auth === null || typeof spec.auth !== 'object') throw invalid(chosen, 'auth is required')
+  // Read on every attempt: the live environment first (a rotated secret shows there), then `.env`.
+  const live = options.env ?? process.env
+  const lookup = new Proxy({} as Record<string, string | undefined>, { get: (_t, k) => (typeof k === 'string' ? (live[k] ?? env[k]) : undefined) })
   if (spec.auth.scheme !== 'oauth1') {
-    // Read on every attempt: the live environment first (a rotated secret shows there), then `.env`.
-    const live = options.env ?? process.env
-    const lookup = new Proxy({} as Record<string, string | undefined>, { get: (_t, k) => (typeof k === 'string' ? (live[k] ?? env[k]) : undefined) })
     const auth = schemeAuth(chosen, spec.auth as SchemeProfileAuth, lookup, base)
-    return deepFreeze(assemble(chosen, environment, url, auth, spec, base, options))
+    return deepFreeze(await assemble(chosen, environment, url, auth, spec, base, options, lookup))
   }
   const auth = spec.auth
   if ('password' in (auth.key ?? {}) || 'consumerSecret' in auth) {
@@ -286,29 +297,11 @@ export async function loadProfile(name?: string, options: LoadProfileOptions = {
   if (consumerKey === undefined || consumerKey === '') {
     throw invalid(chosen, auth.consumerKeyEnv === undefined ? 'auth.consumerKey or auth.consumerKeyEnv is required' : `environment variable ${auth.consumerKeyEnv} (auth.consumerKeyEnv) is not set`)
   }
-  const keyPath = auth.key?.path ?? (auth.key?.pathEnv === undefined ? undefined : env[auth.key.pathEnv])
-  if (keyPath === undefined) throw invalid(chosen, 'auth.key.path (or pathEnv) is required')
-  const absoluteKey = isAbsolute(keyPath) ? keyPath : resolve(base, keyPath)
-  if (!existsSync(absoluteKey)) throw new ApisignError('ERR_FILE_NOT_FOUND', `profile ${chosen}: auth.key.path ${absoluteKey} does not exist`)
-  let password: string | undefined
-  if (auth.key.passwordEnv !== undefined) {
-    password = env[auth.key.passwordEnv]
-    if (password === undefined) throw invalid(chosen, `environment variable ${auth.key.passwordEnv} (auth.key.passwordEnv) is not set`)
-  } else if (auth.key.passwordFile !== undefined) {
-    const p = resolve(base, auth.key.passwordFile)
-    if (!existsSync(p)) throw new ApisignError('ERR_FILE_NOT_FOUND', `profile ${chosen}: auth.key.passwordFile ${p} does not exist`)
-    password = readFileSync(p, 'utf8').replace(/\r?\n$/, '')
-  }
-  let key: KeyObject
-  try {
-    key = loadSigningKey(absoluteKey, {
-      ...(password === undefined ? {} : { password }),
-      ...(auth.key.alias === undefined ? {} : { alias: auth.key.alias }),
-      filePermissions: options.keyFilePermissions ?? 'refuse',
-    })
-  } catch (error) {
-    if (error instanceof ApisignError) throw new ApisignError(error.code, `profile ${chosen}: ${error.message}`, { cause: error })
-    throw error
+  let key: KeyObject | Signer
+  if (isPkcs11Reference(auth.key)) {
+    key = await openProfileSigner(auth.key.pkcs11, auth.signatureMethod === 'RSA-PSS' ? 'PS256' : 'RS256', { profile: chosen, where: 'auth.key.pkcs11', baseDir: base, env: lookup })
+  } else {
+    key = loadKeyFile(chosen, auth.key, base, env, options)
   }
   if (enforce && auth.certificate !== undefined) {
     // A key that is not the one the partner's certificate was issued for fails every call with "signature
@@ -320,7 +313,8 @@ export async function loadProfile(name?: string, options: LoadProfileOptions = {
       if (error instanceof ApisignError) throw new ApisignError(error.code, `profile ${chosen}: auth.certificate: ${error.message}`, { cause: error })
       throw error
     }
-    if (!keyMatchesCertificate(key, certificate)) {
+    const keyOrPublic = 'kind' in key ? key.publicKey : key
+    if (keyOrPublic !== undefined && !keyMatchesCertificate(keyOrPublic, certificate)) {
       throw new ApisignError('ERR_KEY_MISMATCH', `profile ${chosen}: the signing key does not match auth.certificate (${certificate.subject.replace(/\n/g, ', ')}); run apisign doctor`)
     }
   }
@@ -332,7 +326,58 @@ export async function loadProfile(name?: string, options: LoadProfileOptions = {
     ...(auth.dialect === undefined ? {} : { dialect: auth.dialect }),
     ...(auth.signatureMethod === undefined ? {} : { signatureMethod: auth.signatureMethod }),
   }
-  return deepFreeze(assemble(chosen, environment, url, oauth1, spec, base, options))
+  return deepFreeze(await assemble(chosen, environment, url, oauth1, spec, base, options, lookup))
+}
+
+function loadKeyFile(chosen: string, keySpec: Extract<ProfileSpec['auth'], { scheme: 'oauth1' }>['key'], base: string, env: Readonly<Record<string, string | undefined>>, options: LoadProfileOptions): KeyObject {
+  const keyPath = keySpec?.path ?? (keySpec?.pathEnv === undefined ? undefined : env[keySpec.pathEnv])
+  if (keyPath === undefined) throw invalid(chosen, 'auth.key.path (or pathEnv) is required')
+  const absoluteKey = isAbsolute(keyPath) ? keyPath : resolve(base, keyPath)
+  if (!existsSync(absoluteKey)) throw new ApisignError('ERR_FILE_NOT_FOUND', `profile ${chosen}: auth.key.path ${absoluteKey} does not exist`)
+  let password: string | undefined
+  if (keySpec.passwordEnv !== undefined) {
+    password = env[keySpec.passwordEnv]
+    if (password === undefined) throw invalid(chosen, `environment variable ${keySpec.passwordEnv} (auth.key.passwordEnv) is not set`)
+  } else if (keySpec.passwordFile !== undefined) {
+    const p = resolve(base, keySpec.passwordFile)
+    if (!existsSync(p)) throw new ApisignError('ERR_FILE_NOT_FOUND', `profile ${chosen}: auth.key.passwordFile ${p} does not exist`)
+    password = readFileSync(p, 'utf8').replace(/\r?\n$/, '')
+  }
+  let key: KeyObject
+  try {
+    key = loadSigningKey(absoluteKey, {
+      ...(password === undefined ? {} : { password }),
+      ...(keySpec.alias === undefined ? {} : { alias: keySpec.alias }),
+      filePermissions: options.keyFilePermissions ?? 'refuse',
+    })
+  } catch (error) {
+    if (error instanceof ApisignError) throw new ApisignError(error.code, `profile ${chosen}: ${error.message}`, { cause: error })
+    throw error
+  }
+  return key
+}
+
+// The decryption key of an encryption config as a Decrypter when it is in an HSM: named by the profile's
+// `encryption.decryptionKey.pkcs11` or by the config's own `privateKey` / `decryptionKey` `{ pkcs11 }`.
+async function withPkcs11Decrypter(
+  chosen: string,
+  config: Record<string, unknown>,
+  profileRef: unknown,
+  configDir: string,
+  base: string,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<Record<string, unknown>> {
+  const field = 'endpoints' in config && !('paths' in config) ? 'decryptionKey' : 'privateKey'
+  const inConfig = config[field]
+  const [ref, where, baseDir] = isPkcs11Reference(profileRef)
+    ? [profileRef, 'encryption.decryptionKey.pkcs11', base]
+    : isPkcs11Reference(inConfig)
+      ? [inConfig, `encryption ${field}.pkcs11`, configDir]
+      : [undefined, '', base]
+  if (ref === undefined) return config
+  const decrypter = await openProfileDecrypter(ref.pkcs11, { profile: chosen, where, baseDir, env })
+  const { keyStore: _keyStore, keyStorePassword: _password, keyStoreAlias: _alias, ...rest } = config
+  return { ...rest, [field]: decrypter }
 }
 
 const SECRET_FIELD = /secret|password|token|^key$/i
@@ -395,10 +440,22 @@ function schemeAuth(profile: string, auth: SchemeProfileAuth, env: Readonly<Reco
   return converted
 }
 
-function assemble(chosen: string, environment: Environment, url: URL, auth: Profile['auth'], spec: ProfileSpec, base: string, options: LoadProfileOptions): Profile {
+async function assemble(
+  chosen: string,
+  environment: Environment,
+  url: URL,
+  auth: Profile['auth'],
+  spec: ProfileSpec,
+  base: string,
+  options: LoadProfileOptions,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<Profile> {
   let encryption: ClientOptions['encryption']
   if (spec.encryption !== undefined) {
-    const { decryptionCertificate: _forDoctor, ...enc } = spec.encryption as Record<string, unknown>
+    const { decryptionCertificate: _forDoctor, ...all } = spec.encryption as Record<string, unknown>
+    // A decryption key in an HSM, named beside the config (a typed inline config's own file key stays).
+    const { decryptionKey: hsmKey, ...rest } = all
+    const enc = isPkcs11Reference(hsmKey) ? rest : all
     const encPath = typeof enc['configFile'] === 'string' ? resolve(base, enc['configFile']) : undefined
     let encConfig: unknown = enc
     if (encPath !== undefined) {
@@ -409,6 +466,7 @@ function assemble(chosen: string, environment: Environment, url: URL, auth: Prof
         throw invalid(chosen, `encryption.configFile ${encPath} is not valid JSON`)
       }
     }
+    encConfig = await withPkcs11Decrypter(chosen, encConfig as Record<string, unknown>, hsmKey, encPath === undefined ? base : dirname(encPath), base, env)
     encryption = createEncryption(encConfig as Record<string, unknown>, {
       baseDir: encPath === undefined ? base : dirname(encPath),
       keyFilePermissions: options.keyFilePermissions ?? 'refuse',

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto'
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -50,7 +51,7 @@ describe('loadProfile', () => {
     const s = await loadProfile(undefined, { cwd: dir, env })
     expect(s).toMatchObject({ name: 'sandbox', environment: 'sandbox', baseURL: 'https://sandbox.api.example.com', timeout: 30000 })
     expect(oauth1(s).consumerKey).toBe('sbx-ck')
-    expect(oauth1(s).key.type).toBe('private')
+    expect((oauth1(s).key as KeyObject).type).toBe('private')
     expect(Object.isFrozen(s) && Object.isFrozen(s.auth)).toBe(true)
     const p = await loadProfile(undefined, { cwd: dir, env: { ...env, APISIGN_PROFILE: 'production' } })
     expect(p).toMatchObject({ name: 'production', environment: 'production', baseURL: 'https://api.example.com', timeout: 5000 })

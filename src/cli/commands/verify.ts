@@ -73,7 +73,10 @@ export function registerVerify(program: Command, io: CliIo): void {
       if (flags.profile !== undefined) {
         const profile = await loadProfile(flags.profile, { cwd: io.cwd, env: io.env })
         if (profile.auth.scheme !== 'oauth1') throw new ApisignError('ERR_CLI_USAGE', `mock --profile needs an oauth1 profile; ${profile.name} uses ${profile.auth.scheme}`)
-        consumers = { [profile.auth.consumerKey]: { key: createPublicKey(profile.auth.key) } }
+        // A key in an HSM gives its public half; a KeyObject is derived.
+        const key = 'kind' in profile.auth.key ? profile.auth.key.publicKey : createPublicKey(profile.auth.key)
+        if (key === undefined) throw new ApisignError('ERR_CLI_USAGE', `profile ${profile.name}: the signer shows no public key; use --consumer-key with --public-key`)
+        consumers = { [profile.auth.consumerKey]: { key } }
       } else if (flags.consumerKey !== undefined && flags.publicKey !== undefined) {
         consumers = { [flags.consumerKey]: { key: loadPublicKey(resolve(io.cwd, flags.publicKey)) } }
       } else if (security === undefined) {

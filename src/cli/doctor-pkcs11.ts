@@ -1,0 +1,81 @@
+// `apisign doctor` for a signing key in an HSM: the binding and module load, the token is present, the PIN
+// works, the key is there and may sign, and a probe signature verifies with the key's public half. The
+// key/certificate match is the doctor's own check, fed with the signer's public key.
+import { constants, verify } from 'node:crypto'
+import { isApisignError } from '../errors.js'
+import { openProfileSigner } from '../profiles/pkcs11.js'
+import type { Pkcs11Signer } from '../signers/pkcs11.js'
+import { loadBinding } from '../signers/pkcs11-binding.js'
+import { moduleFor } from '../signers/pkcs11-pool.js'
+import type { SignerAlgorithm } from '../signers/types.js'
+import type { DoctorCheck } from './doctor.js'
+
+interface Context {
+  readonly profile: string
+  readonly baseDir: string
+  readonly env: Readonly<Record<string, string | undefined>>
+}
+
+const describe = (error: unknown) => (isApisignError(error) ? `${error.code}: ${error.message}` : 'unexpected error')
+
+/**
+ * Run the HSM checks for `auth.key.pkcs11`; returns the opened signer (for the key/certificate check), or
+ * undefined when a check failed before it could be opened.
+ *
+ * @example
+ * ```ts
+ * const signer = await pkcs11Checks(spec.auth.key.pkcs11, 'RS256', { profile, baseDir, env }, add)
+ * ```
+ */
+export async function pkcs11Checks(ref: unknown, algorithm: SignerAlgorithm, c: Context, add: (check: DoctorCheck) => void): Promise<Pkcs11Signer | undefined> {
+  const r = (ref ?? {}) as { module?: unknown; token?: unknown; label?: unknown; id?: unknown }
+  try {
+    loadBinding()
+    if (typeof r.module === 'string') moduleFor(r.module).ensure()
+    add({ id: 'pkcs11-module', status: 'pass', message: `the PKCS#11 module ${String(r.module)} loads and initialises` })
+  } catch (error) {
+    add({
+      id: 'pkcs11-module',
+      status: 'fail',
+      message: describe(error),
+      fix: isApisignError(error, 'ERR_PKCS11_UNAVAILABLE') && /pkcs11js/.test(error.message) ? 'npm install pkcs11js' : 'check auth.key.pkcs11.module (the HSM vendor\'s PKCS#11 library) and that its token store or device is reachable',
+    })
+    return undefined
+  }
+  let signer: Pkcs11Signer
+  try {
+    signer = await openProfileSigner(ref, algorithm, { ...c, where: 'auth.key.pkcs11' })
+  } catch (error) {
+    const code = isApisignError(error) ? error.code : 'ERR_INTERNAL'
+    if (code === 'ERR_HSM_UNAVAILABLE') {
+      add({ id: 'pkcs11-token', status: 'fail', message: describe(error), fix: `check that the token labelled ${JSON.stringify(String(r.token))} is present (softhsm2-util --show-slots, or the vendor's tool)` })
+      return undefined
+    }
+    add({ id: 'pkcs11-token', status: 'pass', message: `token ${JSON.stringify(String(r.token))} is present` })
+    if (code === 'ERR_HSM_PIN') {
+      add({ id: 'pkcs11-pin', status: 'fail', message: describe(error), fix: 'set the PIN variable (pinEnv) or file (pinFile) to the token\'s user PIN' })
+      return undefined
+    }
+    if (code !== 'ERR_PROFILE_INVALID') add({ id: 'pkcs11-pin', status: 'pass', message: 'the PIN logs in' })
+    add({ id: 'signing-key', status: 'fail', message: describe(error), fix: 'point auth.key.pkcs11 at the label or id of a private key the token holds (apisign keys inspect --pkcs11 lists them)' })
+    return undefined
+  }
+  add({ id: 'pkcs11-token', status: 'pass', message: `token ${JSON.stringify(signer.key.token)} is present` })
+  add({ id: 'pkcs11-pin', status: 'pass', message: 'the PIN logs in' })
+  const probe = Buffer.from('apisign doctor probe')
+  try {
+    const started = performance.now()
+    const signature = await signer.sign(probe)
+    const ms = performance.now() - started
+    const options = signer.algorithm === 'PS256' ? { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 } : signer.algorithm === 'ES256' ? { dsaEncoding: 'ieee-p1363' as const } : {}
+    const ok = signer.publicKey !== undefined && verify('sha256', probe, { key: signer.publicKey, ...options }, signature)
+    add(
+      ok
+        ? { id: 'pkcs11-sign', status: 'pass', message: `the key signs ${signer.algorithm} in the token (${ms.toFixed(1)} ms) and the signature verifies with its public key` }
+        : { id: 'pkcs11-sign', status: 'fail', message: 'the token signed, but the signature does not verify with the key\'s public half', fix: 'check the token\'s key objects (the public key or certificate under the same id may belong to another key)' },
+    )
+  } catch (error) {
+    add({ id: 'pkcs11-sign', status: 'fail', message: describe(error), fix: 'check that the key may sign (CKA_SIGN) with the mechanism this algorithm needs' })
+  }
+  return signer
+}

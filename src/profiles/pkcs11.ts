@@ -1,0 +1,108 @@
+// `key: { "pkcs11": { ... } }` in a profile: a signing or decryption key held in an HSM, opened once when the
+// profile loads. The reference names the module, the token, the key and where the PIN is; never the PIN.
+import { isAbsolute, resolve } from 'node:path'
+import { ApisignError, describeType } from '../errors.js'
+import { openPkcs11Decrypter, openPkcs11Signer } from '../signers/pkcs11.js'
+import type { Pkcs11Decrypter, Pkcs11Signer } from '../signers/pkcs11.js'
+import type { OaepHash, SignerAlgorithm } from '../signers/types.js'
+
+/**
+ * A key in a PKCS#11 token as a profile names it:
+ * `{ "module": "/usr/lib/softhsm/libsofthsm2.so", "token": "payments", "label": "oauth-signing", "pinEnv": "HSM_PIN" }`
+ * (`id` instead of or with `label`; `pinFile` instead of `pinEnv`, relative to the config file).
+ */
+export interface Pkcs11KeyReference {
+  readonly module: string
+  readonly token: string
+  readonly label?: string
+  readonly id?: string
+  readonly pinEnv?: string
+  readonly pinFile?: string
+  readonly maxSessions?: number
+  /** Decryption keys only: see `rawOaepHashes` of `openPkcs11Decrypter`. */
+  readonly rawOaepHashes?: readonly OaepHash[]
+}
+
+const FIELDS = new Set(['module', 'token', 'label', 'id', 'pinEnv', 'pinFile', 'maxSessions', 'rawOaepHashes'])
+
+/** Is this profile key value a `{ pkcs11: { ... } }` reference? */
+export function isPkcs11Reference(value: unknown): value is { readonly pkcs11: Pkcs11KeyReference } {
+  return value !== null && typeof value === 'object' && 'pkcs11' in value
+}
+
+interface Context {
+  readonly profile: string
+  /** Where the reference sits, for messages (`auth.key.pkcs11`). */
+  readonly where: string
+  readonly baseDir: string
+  readonly env: Readonly<Record<string, string | undefined>>
+}
+
+function check(ref: unknown, c: Context): Pkcs11KeyReference {
+  const invalid = (message: string) => new ApisignError('ERR_PROFILE_INVALID', `profile ${c.profile}: ${c.where}: ${message}`)
+  if (ref === null || typeof ref !== 'object' || Array.isArray(ref)) throw invalid(`must be an object (got ${describeType(ref)})`)
+  const r = ref as Record<string, unknown>
+  if ('pin' in r) throw invalid('the PIN must not be written in the config file; use pinEnv or pinFile')
+  for (const k of Object.keys(r)) if (!FIELDS.has(k)) throw invalid(`unknown field ${JSON.stringify(k)} (known: ${[...FIELDS].join(', ')})`)
+  for (const k of ['module', 'token']) if (typeof r[k] !== 'string' || r[k] === '') throw invalid(`${k} is required (a string)`)
+  if (r['label'] === undefined && r['id'] === undefined) throw invalid('give the key\'s label or id')
+  if ((r['pinEnv'] === undefined) === (r['pinFile'] === undefined)) throw invalid('give exactly one of pinEnv or pinFile')
+  if (r['pinEnv'] !== undefined && (c.env[r['pinEnv'] as string] ?? '') === '') throw invalid(`environment variable ${String(r['pinEnv'])} (the token PIN) is not set`)
+  return ref as Pkcs11KeyReference
+}
+
+function options(ref: Pkcs11KeyReference, c: Context) {
+  // A relative module path is the config's (`./vendor/libcloudhsm.so`); a bare name is left to the loader.
+  const module = ref.module.startsWith('.') && !isAbsolute(ref.module) ? resolve(c.baseDir, ref.module) : ref.module
+  return {
+    module,
+    token: ref.token,
+    ...(ref.label === undefined ? {} : { label: ref.label }),
+    ...(ref.id === undefined ? {} : { id: ref.id }),
+    ...(ref.pinEnv === undefined ? {} : { pinEnv: ref.pinEnv, env: c.env }),
+    ...(ref.pinFile === undefined ? {} : { pinFile: resolve(c.baseDir, ref.pinFile) }),
+    ...(ref.maxSessions === undefined ? {} : { maxSessions: ref.maxSessions }),
+  }
+}
+
+async function named<T>(c: Context, open: () => Promise<T>): Promise<T> {
+  try {
+    return await open()
+  } catch (error) {
+    if (error instanceof ApisignError) throw new ApisignError(error.code, `profile ${c.profile}: ${c.where}: ${error.message}`, { cause: error })
+    if (error instanceof TypeError) throw new ApisignError('ERR_PROFILE_INVALID', `profile ${c.profile}: ${c.where}: ${error.message}`, { cause: error })
+    throw error
+  }
+}
+
+/**
+ * Open the signing key a profile's `auth.key.pkcs11` names (`RS256`, or `PS256` for RSA-PSS profiles).
+ *
+ * @example
+ * ```ts
+ * const signer = await openProfileSigner(spec.auth.key.pkcs11, 'RS256', { profile: 'production', where: 'auth.key.pkcs11', baseDir, env })
+ * ```
+ */
+export function openProfileSigner(ref: unknown, algorithm: SignerAlgorithm, c: Context): Promise<Pkcs11Signer> {
+  return named(c, async () => {
+    const checked = check(ref, c)
+    if (checked.rawOaepHashes !== undefined) throw new TypeError('rawOaepHashes is for decryption keys')
+    return openPkcs11Signer({ ...options(checked, c), algorithm })
+  })
+}
+
+/**
+ * Open the decryption key a profile's `encryption.decryptionKey.pkcs11` (or the encryption config's
+ * `privateKey.pkcs11`) names.
+ *
+ * @example
+ * ```ts
+ * const decrypter = await openProfileDecrypter(ref, { profile: 'sandbox', where: 'encryption.decryptionKey.pkcs11', baseDir, env })
+ * ```
+ */
+export function openProfileDecrypter(ref: unknown, c: Context): Promise<Pkcs11Decrypter> {
+  return named(c, async () => {
+    const checked = check(ref, c)
+    return openPkcs11Decrypter({ ...options(checked, c), ...(checked.rawOaepHashes === undefined ? {} : { rawOaepHashes: checked.rawOaepHashes }) })
+  })
+}
