@@ -1,9 +1,9 @@
 // `apisign doctor` for a signing key in an HSM: the binding and module load, the token is present, the PIN
 // works, the key is there and may sign, and a probe signature verifies with the key's public half. The
 // key/certificate match is the doctor's own check, fed with the signer's public key.
-import { constants, verify } from 'node:crypto'
+import { constants, publicEncrypt, randomBytes, verify } from 'node:crypto'
 import { isApisignError } from '../errors.js'
-import { openProfileSigner } from '../profiles/pkcs11.js'
+import { isPkcs11Reference, openProfileDecrypter, openProfileSigner } from '../profiles/pkcs11.js'
 import type { Pkcs11Signer } from '../signers/pkcs11.js'
 import { loadBinding } from '../signers/pkcs11-binding.js'
 import { moduleFor } from '../signers/pkcs11-pool.js'
@@ -78,4 +78,55 @@ export async function pkcs11Checks(ref: unknown, algorithm: SignerAlgorithm, c: 
     add({ id: 'pkcs11-sign', status: 'fail', message: describe(error), fix: 'check that the key may sign (CKA_SIGN) with the mechanism this algorithm needs' })
   }
   return signer
+}
+
+/**
+ * The decryption key of an encryption config when it is in an HSM (the profile's
+ * `encryption.decryptionKey.pkcs11` or the config's `privateKey` / `decryptionKey` `{ pkcs11 }`): opened,
+ * and probed with an RSA-OAEP-256 unwrap (what JWE responses need) of a random key encrypted to its public
+ * half. Returns the config with the Decrypter in place (closed again: the doctor only reads its public half
+ * from here on), `undefined` when no HSM key is named, `null` when it could not be opened.
+ *
+ * @example
+ * ```ts
+ * const opened = await pkcs11DecryptionChecks(config, enc.decryptionKey, { profile, env, baseDir, configDir }, add)
+ * ```
+ */
+export async function pkcs11DecryptionChecks(
+  config: Record<string, unknown>,
+  profileRef: unknown,
+  c: Context & { readonly configDir: string },
+  add: (check: DoctorCheck) => void,
+): Promise<{ config: Record<string, unknown> } | undefined | null> {
+  const field = 'endpoints' in config && !('paths' in config) ? 'decryptionKey' : 'privateKey'
+  const ref = isPkcs11Reference(profileRef) ? profileRef : isPkcs11Reference(config[field]) ? config[field] : undefined
+  if (ref === undefined) return undefined
+  const where = isPkcs11Reference(profileRef) ? 'encryption.decryptionKey.pkcs11' : `encryption ${field}.pkcs11`
+  let decrypter
+  try {
+    decrypter = await openProfileDecrypter(ref.pkcs11, { profile: c.profile, where, baseDir: isPkcs11Reference(profileRef) ? c.baseDir : c.configDir, env: c.env })
+  } catch (error) {
+    add({ id: 'decryption-key', status: 'fail', message: describe(error), fix: `check ${where}: the module, token label, key label or id and the PIN variable or file` })
+    return null
+  }
+  try {
+    const secret = randomBytes(32)
+    if (decrypter.publicKey !== undefined) {
+      const wrapped = publicEncrypt({ key: decrypter.publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, secret)
+      const back = await decrypter.decrypt('sha256', wrapped).catch((error: unknown) => error)
+      if (back instanceof Uint8Array && Buffer.from(back).equals(secret)) {
+        add({ id: 'pkcs11-decrypt', status: 'pass', message: `the decryption key in token ${JSON.stringify(decrypter.key.token)} unwraps RSA-OAEP-256 (what JWE responses use)` })
+      } else {
+        add({
+          id: 'pkcs11-decrypt',
+          status: 'fail',
+          message: `the decryption key in the token cannot unwrap RSA-OAEP-256: ${describe(back)}`,
+          fix: isApisignError(back, 'ERR_HSM_MECHANISM') ? `add "rawOaepHashes": ["sha256"] to ${where} (the token lacks OAEP with SHA-256)` : 'check the key objects in the token',
+        })
+      }
+    }
+    return { config: { ...config, [field]: decrypter } }
+  } finally {
+    await decrypter.close()
+  }
 }

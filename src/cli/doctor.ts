@@ -14,7 +14,7 @@ import { type Profile, type ProfileSource, hostMismatch, loadProfile, profileEnv
 import { resolveAuth } from '../schemes/table.js'
 import { type Signer, isDecrypter, isSigner } from '../signers/types.js'
 import { isPkcs11Reference } from '../profiles/pkcs11.js'
-import { pkcs11Checks } from './doctor-pkcs11.js'
+import { pkcs11Checks, pkcs11DecryptionChecks } from './doctor-pkcs11.js'
 
 /** One check's outcome. */
 export interface DoctorCheck {
@@ -208,7 +208,7 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
   }
 
   // Field encryption.
-  if (spec.encryption !== undefined) await encryptionChecks(spec.encryption as Record<string, unknown>, baseDir, environment, now(), warnDays, add)
+  if (spec.encryption !== undefined) await encryptionChecks(spec.encryption as Record<string, unknown>, baseDir, environment, now(), warnDays, add, { profile: name, env })
 
   if (options.online === true && profile !== undefined) await onlineChecks(profile, options, now, add)
   // Sessions with an HSM end with the report (the profile's signer and the one the checks opened).
@@ -226,9 +226,10 @@ async function encryptionChecks(
   now: number,
   warnDays: number,
   add: (c: DoctorCheck) => void,
+  hsm: { readonly profile: string; readonly env: Readonly<Record<string, string | undefined>> },
 ): Promise<void> {
-  const { decryptionCertificate, ...rest } = enc
-  let config: Record<string, unknown> = rest
+  const { decryptionCertificate, decryptionKey: hsmKey, ...rest } = enc
+  let config: Record<string, unknown> = isPkcs11Reference(hsmKey) ? rest : { ...rest, ...(hsmKey === undefined ? {} : { decryptionKey: hsmKey }) }
   let dir = baseDir
   if (typeof enc['configFile'] === 'string') {
     const path = resolve(baseDir, enc['configFile'])
@@ -240,6 +241,10 @@ async function encryptionChecks(
       return
     }
   }
+  // A decryption key in an HSM: opened (and probed) here, then checked like any other through its public half.
+  const opened = await pkcs11DecryptionChecks(config, hsmKey, { profile: hsm.profile, env: hsm.env, baseDir, configDir: dir }, add)
+  if (opened === null) return
+  if (opened !== undefined) config = opened.config
   let resolved
   try {
     resolved = resolveEncryptionConfig(config, { baseDir: dir, keyFilePermissions: 'ignore' })

@@ -13,9 +13,10 @@ import {
 import { looksLikePkcs12 } from '../../keys/pkcs12.js'
 import { pemLabel } from '../../keys/source.js'
 import { type CliIo, keyPermissionPolicy, printResult, readInputFile, readSecret } from '../io.js'
+import { type TokenFlags, inspectPkcs11, registerImportP12 } from '../pkcs11.js'
 
-interface InspectFlags {
-  key: string
+interface InspectFlags extends TokenFlags {
+  key?: string
   keyAlias?: string
   keyPasswordFile?: string
   keyPasswordEnv?: string
@@ -40,17 +41,27 @@ export function registerKeys(program: Command, io: CliIo): void {
   const keys = program.command('keys').description('Inspect keys, keystores and certificates (never prints key material)')
   keys
     .command('inspect')
-    .description('Print type, size, fingerprints and certificate facts for a key, keystore or certificate')
-    .requiredOption('--key <file>', 'private key, public key, certificate or PKCS#12 file')
+    .description('Print type, size, fingerprints and certificate facts for a key, keystore or certificate, or list a PKCS#11 token\'s keys and certificates')
+    .option('--key <file>', 'private key, public key, certificate or PKCS#12 file')
+    .option('--pkcs11 <module>', 'list the keys and certificates of a token of this PKCS#11 module instead')
+    .option('--token <label>', 'with --pkcs11: the token label')
+    .option('--pin-env <var>', 'with --pkcs11: environment variable holding the token user PIN')
+    .option('--pin-file <file>', 'with --pkcs11: file holding the token user PIN')
     .option('--key-alias <alias>', 'PKCS#12 alias')
     .option('--key-password-file <file>', 'file holding the key or keystore password')
     .option('--key-password-env <var>', 'environment variable holding the key or keystore password')
     .option('--cert <file>', 'certificate to check against the key')
     .option('--insecure-key-permissions', 'only warn about a private key file readable by group or others')
     .option('--json', 'print one JSON object')
-    .action((flags: InspectFlags) => {
+    .action(async (flags: InspectFlags) => {
+      if (flags.pkcs11 !== undefined) {
+        if (flags.key !== undefined) throw new ApisignError('ERR_CLI_USAGE', 'give --key or --pkcs11, not both')
+        return inspectPkcs11(io, flags)
+      }
+      if (flags.key === undefined) throw new ApisignError('ERR_CLI_USAGE', 'give --key FILE, or --pkcs11 MODULE --token LABEL for a token')
+      const keyFile = flags.key
       const password = readSecret(io, { file: flags.keyPasswordFile, env: flags.keyPasswordEnv }, '--key-password')
-      const bytes = readInputFile(flags.key, '--key')
+      const bytes = readInputFile(keyFile, '--key')
       const label = pemLabel(bytes)
       const policy = keyPermissionPolicy(io, flags.insecureKeyPermissions === true)
       let source: 'pem' | 'der' | 'pkcs12' = label === undefined ? 'der' : 'pem'
@@ -59,10 +70,10 @@ export function registerKeys(program: Command, io: CliIo): void {
       if (label === undefined && looksLikePkcs12(bytes)) {
         source = 'pkcs12'
         if (password === undefined) {
-          throw new ApisignError('ERR_KEY_PASSWORD', `${flags.key} is a PKCS#12 keystore; give --key-password-file or --key-password-env`)
+          throw new ApisignError('ERR_KEY_PASSWORD', `${keyFile} is a PKCS#12 keystore; give --key-password-file or --key-password-env`)
         }
         const entry = loadKeyStore(
-          { p12: flags.key, password, ...(flags.keyAlias === undefined ? {} : { alias: flags.keyAlias }) },
+          { p12: keyFile, password, ...(flags.keyAlias === undefined ? {} : { alias: flags.keyAlias }) },
           policy,
         )
         key = entry.privateKey
@@ -74,7 +85,7 @@ export function registerKeys(program: Command, io: CliIo): void {
         key = loadPublicKey(bytes)
       } else {
         try {
-          key = loadSigningKey(flags.key, { ...policy, minRsaBits: 0, ...(password === undefined ? {} : { password }) })
+          key = loadSigningKey(keyFile, { ...policy, minRsaBits: 0, ...(password === undefined ? {} : { password }) })
         } catch (error) {
           if (!(error instanceof ApisignError) || error.code !== 'ERR_KEY_WRONG_TYPE') throw error
           // DER public key or certificate.
@@ -100,5 +111,7 @@ export function registerKeys(program: Command, io: CliIo): void {
           ? { warning: `RSA-${description.bits} is below the 2048-bit minimum apisign signs with` }
           : {}),
       })
+      return undefined
     })
+  registerImportP12(keys, io)
 }
