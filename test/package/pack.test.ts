@@ -44,6 +44,20 @@ describe('the packed package', () => {
     expect(out.trim()).toBe('function')
   })
 
+  it('installs without pkcs11js (an optional peer) and says what to install when an HSM key is opened', () => {
+    const script = `
+      const { openPkcs11Signer } = await import('apisign/signers')
+      try {
+        await openPkcs11Signer({ module: '/usr/lib/softhsm/libsofthsm2.so', token: 't', label: 'k', pinEnv: 'PIN' })
+      } catch (e) {
+        console.log(JSON.stringify({ code: e.code, message: e.message }))
+      }
+    `
+    const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: app, encoding: 'utf8' })) as { code: string; message: string }
+    expect(out.code).toBe('ERR_PKCS11_UNAVAILABLE')
+    expect(out.message).toContain('npm install pkcs11js')
+  })
+
   it('runs the apisign bin', () => {
     const out = execFileSync(
       join(app, 'node_modules/.bin/apisign'),
