@@ -3,7 +3,7 @@
 // the sandbox profile (keys from certs-example/, made on first run); one call carries encrypted fields; a
 // tampered request is rejected with the gateway's explanation. Then the same for an OST-style API whose spec
 // names two schemes: OST1-HMAC-SHA256 query/form signing and an HS256 JWT bearer + X-Api-Key.
-import { createPublicKey } from 'node:crypto'
+import { type KeyObject, createPublicKey } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -13,6 +13,7 @@ import { createClient } from 'apisign/http'
 import { createOAuth1Signer } from 'apisign/oauth1'
 import { loadProfile } from 'apisign/profiles'
 import { authForSpec } from 'apisign/schemes'
+import { isSigner } from 'apisign/signers'
 import { startMockGateway } from 'apisign/testing'
 import { client as ostClient } from '../generated/ost/client/client.gen.js'
 import { executeTransaction, getDailyReport, getUserBalance } from '../generated/ost/client/sdk.gen.js'
@@ -34,7 +35,8 @@ const encryption = { ...deriveEncryptionConfig(spec), encryptionCertificate: cer
 
 const gateway = await startMockGateway({
   spec,
-  consumers: { [oauth1.consumerKey]: { key: createPublicKey(oauth1.key) } },
+  // A profile's key is a KeyObject, or a Signer when it lives in an HSM (its public half is known).
+  consumers: { [oauth1.consumerKey]: { key: isSigner(oauth1.key) ? (oauth1.key.publicKey as KeyObject) : createPublicKey(oauth1.key) } },
   encryption,
   log: (line) => out(`    [gateway] ${line}`),
 })
