@@ -346,7 +346,11 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
     if (raw.length > 0 && /json/i.test(String(req.headers['content-type'] ?? ''))) {
       try {
         requestBody = JSON.parse(raw.toString('utf8'))
-        if (encryption !== undefined) requestBody = encryption.decrypt({ url: path, body: requestBody, headers: req.headers as Record<string, string> }).body
+        // decryptAsync: the partner's key may be held in an HSM too (a Decrypter).
+        if (encryption !== undefined) {
+          const message = { url: path, body: requestBody, headers: req.headers as Record<string, string> }
+          requestBody = (typeof encryption.decryptAsync === 'function' ? await encryption.decryptAsync(message) : encryption.decrypt(message)).body
+        }
       } catch (error) {
         const code = error instanceof ApisignError ? error.code : 'INVALID_REQUEST'
         record(400, code)
