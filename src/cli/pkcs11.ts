@@ -6,7 +6,7 @@ import { resolve } from 'node:path'
 import { ApisignError } from '../errors.js'
 import { fingerprint, loadKeyStore } from '../keys/index.js'
 import { importPkcs11Key } from '../signers/pkcs11-import.js'
-import { listPkcs11Objects } from '../signers/pkcs11.js'
+import { type Pkcs11Signer, listPkcs11Objects, openPkcs11Signer } from '../signers/pkcs11.js'
 import { type CliIo, keyPermissionPolicy, printResult, readSecret } from './io.js'
 
 /** The token flags of both commands. */
@@ -19,7 +19,7 @@ export interface TokenFlags {
 
 function tokenOptions(io: CliIo, flags: TokenFlags) {
   if (flags.pkcs11 === undefined) throw new ApisignError('ERR_CLI_USAGE', '--pkcs11 takes the path of the PKCS#11 module (e.g. /usr/lib/softhsm/libsofthsm2.so)')
-  if (flags.token === undefined) throw new ApisignError('ERR_CLI_USAGE', '--token (the token label) is required with --pkcs11')
+  if (flags.token === undefined) throw new ApisignError('ERR_CLI_USAGE', 'the token label (--token, or --hsm-token for oauth1 sign) is required with --pkcs11')
   if ((flags.pinEnv === undefined) === (flags.pinFile === undefined)) throw new ApisignError('ERR_CLI_USAGE', 'give the token PIN with exactly one of --pin-env VAR or --pin-file FILE')
   if (flags.pinEnv !== undefined && (io.env[flags.pinEnv] ?? '') === '') throw new ApisignError('ERR_CLI_USAGE', `--pin-env: environment variable ${flags.pinEnv} is not set`)
   return {
@@ -102,4 +102,34 @@ export function registerImportP12(keys: Command, io: CliIo): void {
       })
       printResult(io, flags.json === true, { ...imported, publicKeyFingerprint: fingerprint(entry.privateKey) })
     })
+}
+
+/** The HSM flags of `apisign oauth1 sign` (`--hsm-token`, since `--token` is RFC 5849's oauth_token there). */
+export interface SignerFlags {
+  pkcs11?: string
+  hsmToken?: string
+  keyLabel?: string
+  keyId?: string
+  pinEnv?: string
+  pinFile?: string
+}
+
+/**
+ * Open the signing key `apisign oauth1 sign --pkcs11 MODULE --hsm-token T --key-label L` names, or
+ * undefined without `--pkcs11`.
+ *
+ * @example
+ * ```ts
+ * const signer = await openCliSigner(io, flags, 'RS256')
+ * ```
+ */
+export async function openCliSigner(io: CliIo, flags: SignerFlags, algorithm: 'RS256' | 'PS256'): Promise<Pkcs11Signer | undefined> {
+  if (flags.pkcs11 === undefined) return undefined
+  if (flags.keyLabel === undefined && flags.keyId === undefined) throw new ApisignError('ERR_CLI_USAGE', '--pkcs11 needs --key-label or --key-id')
+  return openPkcs11Signer({
+    ...tokenOptions(io, { pkcs11: flags.pkcs11, ...(flags.hsmToken === undefined ? {} : { token: flags.hsmToken }), ...(flags.pinEnv === undefined ? {} : { pinEnv: flags.pinEnv }), ...(flags.pinFile === undefined ? {} : { pinFile: flags.pinFile }) }),
+    ...(flags.keyLabel === undefined ? {} : { label: flags.keyLabel }),
+    ...(flags.keyId === undefined ? {} : { id: flags.keyId }),
+    algorithm,
+  })
 }

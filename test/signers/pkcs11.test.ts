@@ -7,6 +7,7 @@ import * as jose from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { compactDecrypt, compactDecryptAsync, compactEncrypt, legacyDecryptAsync, legacyEncrypt } from '../../src/encryption/index.js'
 import { isApisignError } from '../../src/errors.js'
+import { runCli } from '../../src/cli/run.js'
 import { createOAuth1Signer, signRequest, signRequestAsync } from '../../src/oauth1/index.js'
 import {
   type Pkcs11Decrypter,
@@ -124,6 +125,20 @@ describe('signing keys in SoftHSM', () => {
       expect(r.signatureBaseString).toBe(v.mastercardDialect.signatureBaseString ?? r.signatureBaseString)
       expect(verify('sha256', Buffer.from(r.signatureBaseString), { key: createPublicKey(oauthKey), padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, Buffer.from(r.signature, 'base64'))).toBe(true)
     }
+  })
+
+  it('apisign oauth1 sign --pkcs11 prints the vector signature, signed in the token', async () => {
+    const v = vectors.find((x) => x.input.signatureMethod === 'RSA-SHA256' && x.mastercardDialect.signature !== undefined && x.input.body === null) as Vector
+    const out: string[] = []
+    const io = { stdout: (t: string) => void out.push(t), stderr: (t: string) => void out.push(t), env: { [hsm.pinEnv]: hsm.pin }, cwd: process.cwd() }
+    const code = await runCli(['oauth1', 'sign', '--method', v.input.method, '--url', v.input.url, '--consumer-key', v.input.consumerKey, '--nonce', v.input.nonce, '--timestamp', String(v.input.timestamp),
+      '--pkcs11', hsm.module, '--hsm-token', TOKEN, '--key-label', 'oauth-signing', '--pin-env', hsm.pinEnv, '--json'], io)
+    expect(code, out.join('')).toBe(0)
+    expect(JSON.parse(out.join('')).signature).toBe(v.mastercardDialect.signature)
+    const usage: string[] = []
+    expect(await runCli(['oauth1', 'sign', '--method', 'GET', '--url', 'https://a.example/x', '--consumer-key', 'ck', '--pkcs11', hsm.module, '--hsm-token', TOKEN, '--pin-env', hsm.pinEnv, '--json'], { ...io, stderr: (t) => void usage.push(t) })).toBe(2)
+    expect(usage.join('')).toContain('--key-label')
+    errorsSeen.push(...out, ...usage)
   })
 
   it('the synchronous paths say an external signer needs the async one; a signer of the wrong algorithm is refused', async () => {

@@ -3,8 +3,9 @@ import { ApisignError } from '../../errors.js'
 import { loadSigningKey } from '../../keys/index.js'
 import { type OAuth1Dialect, type SignatureMethodName, createOAuth1Signer } from '../../oauth1/index.js'
 import { type CliIo, keyPermissionPolicy, printResult, readInputFile, readSecret } from '../io.js'
+import { type SignerFlags, openCliSigner } from '../pkcs11.js'
 
-interface SignFlags {
+interface SignFlags extends SignerFlags {
   method: string
   url: string
   body?: string
@@ -47,6 +48,12 @@ export function registerOAuth1(program: Command, io: CliIo): void {
     .option('--key-password-file <file>', 'file holding the key or keystore password')
     .option('--key-password-env <var>', 'environment variable holding the key or keystore password')
     .option('--insecure-key-permissions', 'only warn (on stderr) about a key file readable by group or others')
+    .option('--pkcs11 <module>', 'sign with a key in a PKCS#11 token instead of --key (path of the PKCS#11 module)')
+    .option('--hsm-token <label>', 'with --pkcs11: the token label')
+    .option('--key-label <label>', 'with --pkcs11: the key label')
+    .option('--key-id <hex>', 'with --pkcs11: the key id, hex')
+    .option('--pin-env <var>', 'with --pkcs11: environment variable holding the token user PIN')
+    .option('--pin-file <file>', 'with --pkcs11: file holding the token user PIN')
     .option('--consumer-secret-file <file>', 'rfc5849 HMAC/PLAINTEXT: file holding the consumer secret')
     .option('--consumer-secret-env <var>', 'rfc5849 HMAC/PLAINTEXT: environment variable holding the consumer secret')
     .option('--token <token>', 'rfc5849: oauth_token')
@@ -59,7 +66,8 @@ export function registerOAuth1(program: Command, io: CliIo): void {
     .option('--nonce <nonce>', 'oauth_nonce to use exactly as given (default: 22 random characters)')
     .option('--timestamp <seconds>', 'oauth_timestamp to use exactly as given (default: now)')
     .option('--json', 'print one JSON object')
-    .action((flags: SignFlags) => {
+    .action(async (flags: SignFlags) => {
+      if (flags.pkcs11 !== undefined && flags.key !== undefined) throw new ApisignError('ERR_CLI_USAGE', 'give --key or --pkcs11, not both')
       if (flags.body !== undefined && flags.bodyFile !== undefined) {
         throw new ApisignError('ERR_CLI_USAGE', 'give --body or --body-file, not both')
       }
@@ -70,10 +78,12 @@ export function registerOAuth1(program: Command, io: CliIo): void {
       const consumerSecret = readSecret(io, { file: flags.consumerSecretFile, env: flags.consumerSecretEnv }, '--consumer-secret')
       const tokenSecret = readSecret(io, { file: flags.tokenSecretFile, env: flags.tokenSecretEnv }, '--token-secret')
       const body = flags.bodyFile !== undefined ? readInputFile(flags.bodyFile, '--body-file') : flags.body
+      const hsm = await openCliSigner(io, flags, flags.signatureMethod === 'RSA-PSS' || flags.signatureMethod === 'RSA-PSS-SHA256' ? 'PS256' : 'RS256')
       const signer = createOAuth1Signer({
         consumerKey: flags.consumerKey,
         dialect: flags.dialect as OAuth1Dialect,
         signatureMethod: flags.signatureMethod as SignatureMethodName,
+        ...(hsm !== undefined ? { key: hsm } : {}),
         ...(flags.key === undefined
           ? {}
           : {
@@ -89,14 +99,16 @@ export function registerOAuth1(program: Command, io: CliIo): void {
         ...(flags.realm === undefined ? {} : { realm: flags.realm }),
         ...(flags.bodyHash === undefined ? {} : { bodyHash: flags.bodyHash }),
       })
-      const result = signer.sign({
+      const request = {
         method: flags.method,
         url: flags.url,
         ...(body === undefined ? {} : { body }),
         ...(flags.contentType === undefined ? {} : { contentType: flags.contentType }),
         ...(flags.nonce === undefined ? {} : { nonce: flags.nonce }),
         ...(flags.timestamp === undefined ? {} : { timestamp: flags.timestamp }),
-      })
+      }
+      // A key in a token signs asynchronously (and its sessions close before the command ends).
+      const result = hsm === undefined ? signer.sign(request) : await signer.signAsync(request).finally(() => hsm.close())
       printResult(io, flags.json === true, {
         baseUri: result.baseUri,
         parameterString: result.parameterString,
