@@ -188,4 +188,31 @@ describe('MDES-style flow with the signing and decryption keys in SoftHSM', () =
     expect(absent.ok).toBe(false)
     everything.push(JSON.stringify(absent), JSON.stringify(wrong))
   })
+  it('profile references: a PIN file works; every mistake is a named ERR_PROFILE_INVALID', async () => {
+    writeFileSync(join(dir, 'pin'), `${hsm.pin}\n`, { mode: 0o600 })
+    const base = { module: hsm.module, token: TOKEN, label: 'mdes-signing' }
+    const profileWith = (pkcs11: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ environment: 'sandbox', baseURL: gateway.url, ...extra, auth: { scheme: 'oauth1', consumerKey: 'ck!mdes', key: { pkcs11 } } })
+    const cases: Record<string, [Record<string, unknown>, RegExp]> = {
+      unknownField: [{ ...base, pinEnv: hsm.pinEnv, slot: 1 }, /unknown field "slot"/],
+      noModule: [{ token: TOKEN, label: 'x', pinEnv: hsm.pinEnv }, /module is required/],
+      noKey: [{ module: hsm.module, token: TOKEN, pinEnv: hsm.pinEnv }, /label or id/],
+      bothPins: [{ ...base, pinEnv: hsm.pinEnv, pinFile: './pin' }, /exactly one of pinEnv or pinFile/],
+      unsetPin: [{ ...base, pinEnv: 'NOT_SET_HERE' }, /NOT_SET_HERE .* is not set/],
+      rawOnSigner: [{ ...base, pinEnv: hsm.pinEnv, rawOaepHashes: ['sha256'] }, /rawOaepHashes is for decryption keys/],
+      notObject: ['x' as unknown as Record<string, unknown>, /must be an object/],
+      badSessions: [{ ...base, pinEnv: hsm.pinEnv, maxSessions: 0 }, /maxSessions/],
+    }
+    const profiles: Record<string, unknown> = { byFile: profileWith({ ...base, pinFile: './pin' }) }
+    for (const [name, [ref]] of Object.entries(cases)) profiles[name] = profileWith(ref)
+    writeFileSync(join(dir, 'apisign.config.json'), JSON.stringify({ profiles }))
+    const byFile = await loadProfile('byFile', { cwd: dir, env: hsm.env })
+    expect(byFile.auth.scheme === 'oauth1' && 'kind' in byFile.auth.key && byFile.auth.key.kind).toBe('signer')
+    for (const [name, [, message]] of Object.entries(cases)) {
+      const e = await loadProfile(name, { cwd: dir, env: hsm.env }).catch((x: unknown) => x)
+      expect(isApisignError(e, 'ERR_PROFILE_INVALID'), `${name}: ${String(e)}`).toBe(true)
+      expect((e as Error).message, name).toMatch(message)
+      expect((e as Error).message).toContain(`profile ${name}: auth.key.pkcs11`)
+      everything.push(String(e))
+    }
+  })
 })
