@@ -82,4 +82,27 @@ describe('a token removed mid-run', () => {
       await decrypter.close()
     }
   })
+
+  it('a key deleted from the token is ERR_HSM_KEY_NOT_FOUND until it is back; a different key under its label is refused', async () => {
+    const key = createPrivateKey(readShared('keys/oauth1/private-key.pem'))
+    const common = { module: hsm.module, token: TOKEN, pinEnv: hsm.pinEnv }
+    await importPkcs11Key({ ...common, label: 'rotating', id: '0c', privateKey: key, usage: ['sign'] })
+    const signer = await openPkcs11Signer({ ...common, label: 'rotating' })
+    try {
+      const data = Buffer.from('x')
+      const expected = Buffer.from(await createKeySigner(key).sign(data)).toString('base64')
+      expect(Buffer.from(await signer.sign(data)).toString('base64')).toBe(expected)
+      // Replaced by another key under the same label and id (what a careless re-initialisation does).
+      const other = createPrivateKey(readShared('keys/encryption/private-key-pkcs8.pem'))
+      await importPkcs11Key({ ...common, label: 'rotating', id: '0c', privateKey: other, usage: ['sign'], replace: true })
+      const replaced = await signer.sign(data).catch(remember)
+      expect(isApisignError(replaced, 'ERR_HSM_KEY_NOT_FOUND')).toBe(true)
+      expect((replaced as Error).message).toContain('not the key that was opened')
+      // The right key back: the same signer signs again.
+      await importPkcs11Key({ ...common, label: 'rotating', id: '0c', privateKey: key, usage: ['sign'], replace: true })
+      expect(Buffer.from(await signer.sign(data)).toString('base64')).toBe(expected)
+    } finally {
+      await signer.close()
+    }
+  })
 })
