@@ -7,14 +7,15 @@ import { execFileSync } from 'node:child_process'
 import { createPrivateKey, sign } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { Agent, createServer } from 'node:http'
-import { availableParallelism, tmpdir } from 'node:os'
+import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const KEY = join(dirname(fileURLToPath(import.meta.url)), '../../shared/keys/oauth1/private-key.pem')
 const MODULE = ['/usr/lib/softhsm/libsofthsm2.so', '/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so'].find((p) => existsSync(p))
 if (MODULE === undefined) throw new Error('libsofthsm2.so not found: apt-get install softhsm2')
-const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 1500)
+const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 1000)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 4)
 
 // A token for this run, before the module is first loaded (SoftHSM reads SOFTHSM2_CONF on C_Initialize).
@@ -35,7 +36,10 @@ const software = createKeySigner(key)
 const data = Buffer.from('POST&https%3A%2F%2Fapi.example.com%2Fv1%2Fpayments&' + 'x'.repeat(400))
 if (!Buffer.from(await hsm.sign(data)).equals(sign('sha256', data, key))) throw new Error('the token signature differs from node:crypto')
 
-/** Operations per second with `inFlight` callers each running `fn` back to back for the window. */
+/**
+ * Operations per second with `inFlight` callers each running `fn` back to back for the window, and how many
+ * cores this process kept busy meanwhile (user + system CPU time over wall time, threadpool included).
+ */
 async function rate(fn, inFlight) {
   let n = 0
   const end = performance.now() + WINDOW_MS
@@ -46,8 +50,11 @@ async function rate(fn, inFlight) {
     }
   }
   const started = performance.now()
+  const cpu = process.cpuUsage()
   await Promise.all(Array.from({ length: inFlight }, worker))
-  return (n * 1000) / (performance.now() - started)
+  const wall = performance.now() - started
+  const used = process.cpuUsage(cpu)
+  return { rate: (n * 1000) / wall, cores: (used.user + used.system) / 1000 / wall }
 }
 
 const server = createServer((req, res) => {
@@ -72,13 +79,29 @@ const cases = {
 }
 for (const fn of Object.values(cases)) for (let i = 0; i < 100; i++) await fn() // warm-up
 
-console.log(`signers: ${availableParallelism()} cores, UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? 4}, window ${WINDOW_MS} ms; other processes on the machine add noise`)
+console.log(`signers: ${availableParallelism()} cores, load average ${loadavg()[0].toFixed(1)}, UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? 4}, window ${WINDOW_MS} ms x ${ROUNDS} rounds (medians); other processes on the machine add noise`)
+// Rounds interleave the cases (each round runs every case once at 1 and at 16 in flight), and each figure
+// is the median of its rounds, so a burst of load from other processes does not favour one side.
+const samples = Object.fromEntries(Object.keys(cases).map((name) => [name, { one: [], sixteen: [], coresOne: [], coresSixteen: [] }]))
+for (let round = 0; round < ROUNDS; round++) {
+  for (const [name, fn] of Object.entries(cases)) {
+    const a = await rate(fn, 1)
+    const b = await rate(fn, 16)
+    samples[name].one.push(a.rate)
+    samples[name].sixteen.push(b.rate)
+    samples[name].coresOne.push(a.cores)
+    samples[name].coresSixteen.push(b.cores)
+  }
+}
+const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]
 const results = {}
-for (const [name, fn] of Object.entries(cases)) {
-  const one = await rate(fn, 1)
-  const sixteen = await rate(fn, 16)
+for (const [name, m] of Object.entries(samples)) {
+  const one = median(m.one)
+  const sixteen = median(m.sixteen)
   results[name] = { one, sixteen }
-  console.log(`${name.padEnd(48)} 1 in flight ${one.toFixed(0).padStart(6)}/s   16 in flight ${sixteen.toFixed(0).padStart(6)}/s   x${(sixteen / one).toFixed(2)}`)
+  console.log(
+    `${name.padEnd(48)} 1 in flight ${one.toFixed(0).padStart(6)}/s (${median(m.coresOne).toFixed(2)} cores)   16 in flight ${sixteen.toFixed(0).padStart(6)}/s (${median(m.coresSixteen).toFixed(2)} cores)   x${(sixteen / one).toFixed(2)}`,
+  )
 }
 const r = (n) => results[n]
 const hsmName = `SoftHSM PKCS#11 signer (${SESSIONS} sessions)`
