@@ -80,8 +80,26 @@ class Module {
     this.initialized = true
   }
 
-  /** Finalise and initialise again (once per generation, whoever asks first). */
-  reinitialize(seen: number): void {
+  /** Operations running in the library right now (on libuv's threads), across every pool of the module. */
+  private active = 0
+  private readonly quiet: Array<() => void> = []
+
+  enter(): void {
+    this.active++
+  }
+
+  leave(): void {
+    this.active--
+    if (this.active === 0) for (const resolve of this.quiet.splice(0)) resolve()
+  }
+
+  /**
+   * Finalise and initialise again (once per generation, whoever asks first), after the operations still
+   * running in the library have returned: C_Finalize under a call in flight on another thread is undefined
+   * behaviour (PKCS#11 v2.40 §5.4).
+   */
+  async reinitialize(seen: number): Promise<void> {
+    if (seen === this.generation && this.active > 0) await new Promise<void>((resolve) => this.quiet.push(resolve))
     if (seen === this.generation) {
       this.generation++
       if (this.initialized) {
@@ -201,7 +219,7 @@ export class TokenPool {
       if (error instanceof ApisignError) throw error
       // The slot list itself fails: the module lost its token store (SoftHSM after its token directory
       // went away). Initialise it again, once, and look again.
-      module.reinitialize(generation)
+      await module.reinitialize(generation)
       try {
         slot = this.findSlot()
       } catch (again) {
@@ -337,7 +355,13 @@ export class TokenPool {
         let session: Handle | undefined
         try {
           session = this.session(c)
-          const result = await operation({ lib: this.module.lib, session, slot: c.slot, cache: c.cache })
+          this.module.enter()
+          let result: T
+          try {
+            result = await operation({ lib: this.module.lib, session, slot: c.slot, cache: c.cache })
+          } finally {
+            this.module.leave()
+          }
           this.giveBack(c, session)
           return result
         } catch (error) {

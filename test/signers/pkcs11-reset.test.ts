@@ -73,6 +73,16 @@ describe('a token removed mid-run', () => {
 
       hsm.restore()
       expect(Buffer.from(await signer.sign(data)).toString('base64')).toBe(expected)
+      // Removed while 32 signatures are in flight: each one is the right signature or the typed error
+      // (the module is only re-initialised once the calls in flight have returned), then it recovers.
+      const inFlight = Array.from({ length: 32 }, () => signer.sign(data).then((s) => Buffer.from(s).toString('base64'), (e: unknown) => e))
+      await new Promise((r) => setTimeout(r, 2))
+      hsm.remove()
+      const settled = await Promise.all(inFlight)
+      expect(settled.every((x) => x === expected || isApisignError(x, 'ERR_HSM_UNAVAILABLE'))).toBe(true)
+      expect(settled.some((x) => x === expected)).toBe(true)
+      hsm.restore()
+      expect(Buffer.from(await signer.sign(data)).toString('base64')).toBe(expected)
       const again = await Promise.all(Array.from({ length: 6 }, () => signer.sign(data)))
       expect(again.every((s) => Buffer.from(s).toString('base64') === expected)).toBe(true)
       expect((await signRequestAsync(request)).signature).toBeDefined()
