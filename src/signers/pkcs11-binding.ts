@@ -1,5 +1,8 @@
-// The PKCS#11 binding, loaded lazily: pkcs11js is a native addon (built with node-gyp on install), so it is
-// an optional peer dependency and only users of HSM keys install it. Everything apisign needs of it is
+// The PKCS#11 binding, loaded lazily. pkcs11js (PeculiarVentures) rather than graphene-pk11: graphene is an
+// object layer over pkcs11js itself (plus tslib), and what apisign needs is the raw v2.40 calls, above all
+// C_SignAsync/C_DecryptAsync, which run on libuv's threads so the event loop never waits for the token;
+// pkcs11js has them with its own TypeScript types and no dependencies. It is a native addon (built with
+// node-gyp on install), so it is an optional peer dependency and only users of HSM keys install it. Everything apisign needs of it is
 // typed here, so no public declaration of apisign mentions the binding's own types.
 import { createRequire } from 'node:module'
 import { ApisignError } from '../errors.js'
