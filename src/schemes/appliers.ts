@@ -3,7 +3,7 @@
 // providers resolved per attempt, so a rotated secret is picked up without a restart.
 import { readFileSync, statSync } from 'node:fs'
 import { ApisignError } from '../errors.js'
-import type { AuthApplier, Authorization } from '../http/index.js'
+import type { AuthApplier, Authorization } from '../pipeline/types.js'
 import { signJwt } from './jwt.js'
 
 /** A credential resolved per attempt. */

@@ -2,8 +2,8 @@
 // signer encodes its constant pairs once, and every attempt is signed over the final wire URL and body.
 import type { LoadKeyOptions } from '../keys/index.js'
 import { loadSigningKey } from '../keys/index.js'
-import type { AuthApplier } from '../http/client.js'
-import { debug } from '../http/redact.js'
+import type { AuthApplier } from '../pipeline/types.js'
+import { debug } from '../pipeline/redact.js'
 import { type OAuth1Dialect, type SignatureMethodName, type SigningKeyInput, createOAuth1Signer } from '../oauth1/index.js'
 
 /** OAuth 1.0a options of `createClient` (`auth: { scheme: 'oauth1', ... }`). */
@@ -54,7 +54,11 @@ export function oauth1Auth(options: OAuth1AuthOptions): AuthApplier {
         ...(contentType === undefined ? {} : { contentType }),
       }
       const mode = options.async ?? 'auto'
-      const inline = mode === false || (mode === 'auto' && inFlight === 0)
+      // The client counts its requests from the transport's entry to the response (issue 15 item 4): two
+      // overlapping requests rarely sign at the same instant, so counting only the signature itself would
+      // keep everything inline. Without the client's count, overlapping signatures are all we can see.
+      const overlapping = context.inFlight === undefined ? inFlight > 0 : context.inFlight > 1
+      const inline = mode === false || (mode === 'auto' && !overlapping)
       inFlight++
       let signed
       try {

@@ -4,7 +4,7 @@
 import { Sha256 } from '@aws-crypto/sha256-js'
 import { HttpRequest } from '@smithy/protocol-http'
 import { SignatureV4 } from '@smithy/signature-v4'
-import type { AuthApplier } from '../http/index.js'
+import type { AuthApplier } from '../pipeline/types.js'
 import type { CredentialProvider } from './appliers.js'
 
 /** AWS-style credentials. */

@@ -6,7 +6,7 @@ import { type ApisignEncryptionConfig, type FieldEncryption, type MastercardEncr
 import { ApisignError } from '../errors.js'
 import { type OpenApiSecurityScheme, type SecurityRequirement, indexOperations } from '../schemes/openapi.js'
 import { type SchemeId, type SchemeServerOptions, SCHEMES, schemeOf } from '../schemes/table.js'
-import type { SchemeVerdict, SchemeVerifier } from '../schemes/verifier-types.js'
+import type { SchemeVerdict, SchemeVerifier } from '../pipeline/types.js'
 import { type ConsumerKeys, createOAuth1Verifier } from '../verify/index.js'
 
 /** Options of {@link startMockGateway}. */

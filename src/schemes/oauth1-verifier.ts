@@ -12,6 +12,7 @@ import {
   resolveSignatureMethod,
   verifyBaseString,
 } from '../oauth1/index.js'
+import type { ReceivedRequest } from '../pipeline/types.js'
 import { type NonceStore, createMemoryNonceStore } from './nonce-store.js'
 
 /** One verification key of a consumer, optionally expiring (rotation: the old key valid 24 h more). */
@@ -53,15 +54,6 @@ export interface OAuth1VerifierOptions {
   readonly now?: () => number
   /** Put the acceptable signature base string in signature failures (gateway-style). Never a secret. */
   readonly debug?: boolean
-}
-
-/** A request as received: raw bytes, full URL, headers. */
-export interface ReceivedRequest {
-  readonly method: string
-  /** The full URL as received (scheme + Host + request-target). */
-  readonly url: string
-  readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>
-  readonly body?: Uint8Array | string | undefined
 }
 
 /** The verdict. */
