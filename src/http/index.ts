@@ -2,6 +2,8 @@
 // exports; the seam types live in src/pipeline/types.ts and are re-exported here, where users meet them.
 export { createClient } from './client.js'
 export type { ClientOptions } from './client.js'
+export { createFetch } from './fetch.js'
+export type { FetchClientOptions, SignedFetch } from './fetch.js'
 export { oauth1Auth } from '../schemes/oauth1-auth.js'
 export type { OAuth1AuthOptions } from '../schemes/oauth1-auth.js'
 export type { AuthApplier, AuthContext, AuthResponse, Authorization, RequestToAuthorize } from '../pipeline/types.js'

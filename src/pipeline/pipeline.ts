@@ -279,7 +279,9 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         }
         return { response }
       }
-      const data = await response.body()
+      // Bytes (the fetch transport) are read as the text the envelope parsers expect.
+      const raw = await response.body()
+      const data = Buffer.isBuffer(raw) ? raw.toString('utf8') : raw
       // Clock skew: a 401 that blames the time, and a Date header to learn the offset from, within the cap.
       const dateHeader = response.headers['date']
       if (status === 401 && policy.clockSkew && !skewRetried && dateHeader !== undefined && blamesTime(data)) {

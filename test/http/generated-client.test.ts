@@ -4,8 +4,9 @@ import { createPrivateKey } from 'node:crypto'
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createClient as generate } from '@hey-api/openapi-ts'
+import { generate as apisignGenerate, wireClient } from '../../src/codegen/index.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createClient } from '../../src/http/index.js'
+import { createClient, createFetch } from '../../src/http/index.js'
 import { REPO_ROOT, readShared } from '../helpers/shared.js'
 import { startVerifyingServer, verifyingResponder } from '../helpers/verifying-server.js'
 
@@ -59,6 +60,27 @@ describe('a hey-api generated client over createClient', () => {
     expect(payment?.data).toEqual({ ok: true })
     expect(server.received.map((r) => r.valid)).toEqual([true, true])
     expect(server.received[0]?.url).toBe('/v1/items/a%20b%3A1?tags=x&tags=y%27z')
+    expect(server.received[1]?.body.toString()).toBe('{"amount":5,"note":"café"}')
+  })
+})
+
+describe('a hey-api generated fetch client (apisign generate --client fetch) over createFetch', () => {
+  it('signs path, array query and JSON body calls exactly as sent', async () => {
+    const result = await apisignGenerate({ spec: join(out, 'spec.json'), out, name: 'fetch-client', client: 'fetch' })
+    const dir = join(result.directory, 'client')
+    expect(result.files.some((f) => f.endsWith('client.gen.ts'))).toBe(true)
+    const { client } = (await import(join(dir, 'client.gen.ts'))) as { client: { setConfig: (c: object) => unknown; getConfig: () => { fetch?: unknown } } }
+    const sdk = (await import(join(dir, 'sdk.gen.ts'))) as Record<string, (o: object) => Promise<{ data: unknown; error?: unknown; response: Response }>>
+    const signedFetch = createFetch({ baseURL: server.origin, auth: { scheme: 'oauth1', consumerKey: 'ck!gen', key: createPrivateKey(readShared('keys/oauth1/private-key.pem')) } })
+    wireClient(client, signedFetch)
+    expect(client.getConfig().fetch).toBe(signedFetch)
+    server.received.length = 0
+    const item = await sdk['getItem']?.({ path: { id: 'a b:1' }, query: { tags: ['x', "y'z"] } })
+    const payment = await sdk['createPayment']?.({ body: { amount: 5, note: 'café' } })
+    expect(item?.data).toEqual({ ok: true })
+    expect(payment?.data).toEqual({ ok: true })
+    expect(server.received.map((r) => r.valid)).toEqual([true, true])
+    expect(server.received[0]?.url).toMatch(/^\/v1\/items\/a%20b%3A1\?tags=x&tags=y/)
     expect(server.received[1]?.body.toString()).toBe('{"amount":5,"note":"café"}')
   })
 })
