@@ -11,6 +11,7 @@ import {
   parseAuthorizationHeader,
   resolveSignatureMethod,
   verifyBaseString,
+  verifyBaseStringAsync,
 } from '../oauth1/index.js'
 import type { ReceivedRequest } from '../pipeline/types.js'
 import { type NonceStore, createMemoryNonceStore } from './nonce-store.js'
@@ -54,6 +55,11 @@ export interface OAuth1VerifierOptions {
   readonly now?: () => number
   /** Put the acceptable signature base string in signature failures (gateway-style). Never a secret. */
   readonly debug?: boolean
+  /**
+   * Verify RSA signatures in the libuv threadpool (`crypto.verify` with a callback), so a server handling
+   * many requests at once keeps its event loop free (the mock gateway does). Default false: inline.
+   */
+  readonly async?: boolean
 }
 
 /** The verdict. */
@@ -118,6 +124,7 @@ export function createOAuth1Verifier(options: OAuth1VerifierOptions): OAuth1Veri
     // Consumers map to public keys only: an HMAC or PLAINTEXT method would need a shared secret per consumer.
     if (resolveSignatureMethod(name).family !== 'rsa') throw new TypeError(`signatureMethods: the verifier checks RSA signatures only (got ${name})`)
   }
+  if (options.async !== undefined && typeof options.async !== 'boolean') throw new TypeError('async must be true or false')
   const windowMs = (options.clockSkewSeconds ?? 300) * 1000
   const store = options.nonceStore ?? createMemoryNonceStore()
   const now = options.now ?? Date.now
@@ -209,7 +216,11 @@ export function createOAuth1Verifier(options: OAuth1VerifierOptions): OAuth1Veri
       signatureText = ''
     }
     let verified = false
-    for (const key of candidates) if (verifyBaseString(sbs, signatureText, signatureMethod, { key })) verified = true
+    if (options.async === true) {
+      // Every candidate is checked (no early exit), as inline, so unknown and known consumers cost the same.
+      const results = await Promise.all(candidates.map((key) => verifyBaseStringAsync(sbs, signatureText, signatureMethod, { key })))
+      verified = results.includes(true)
+    } else for (const key of candidates) if (verifyBaseString(sbs, signatureText, signatureMethod, { key })) verified = true
     if (found === undefined || keys.length === 0) {
       throw new Rejection('ERR_OAUTH1_UNKNOWN_CONSUMER', found === undefined ? 'unknown consumer key' : 'no valid key for this consumer (expired)')
     }

@@ -203,7 +203,7 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
   const defaultGuard: Guard | undefined =
     options.verifier !== undefined || options.consumers !== undefined
       ? {
-          verifier: options.verifier ?? createOAuth1Verifier({ consumers: options.consumers as ConsumerKeys, debug: options.debug ?? true, now }),
+          verifier: options.verifier ?? createOAuth1Verifier({ consumers: options.consumers as ConsumerKeys, debug: options.debug ?? true, now, async: true }),
           rejectionBody: SCHEMES.oauth1.rejectionBody,
         }
       : undefined
@@ -219,7 +219,7 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
       continue
     }
     const { scheme: _scheme, ...verifierOptions } = given as { scheme?: SchemeId } & Record<string, unknown>
-    const verifier = (row.verifier as (o: SchemeServerOptions[SchemeId], c: object) => SchemeVerifier)(verifierOptions as never, { securityScheme, basePath, now })
+    const verifier = (row.verifier as (o: SchemeServerOptions[SchemeId], c: object) => SchemeVerifier)({ ...(id === 'oauth1' ? { async: true } : {}), ...verifierOptions } as never, { securityScheme, basePath, now })
     guards.set(name, { verifier, rejectionBody: row.rejectionBody })
   }
   if (defaultGuard === undefined && guards.size === 0) throw new TypeError('startMockGateway needs consumers, a verifier or security credentials')
