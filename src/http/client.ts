@@ -2,6 +2,7 @@ import axios, {
   AxiosError,
   AxiosHeaders,
   type AxiosAdapter,
+  type AxiosRequestTransformer,
   type AxiosInstance,
   type AxiosResponse,
   type CreateAxiosDefaults,
@@ -13,6 +14,7 @@ import type { ApisignEncryptionConfig, FieldEncryption, MastercardEncryptionConf
 import { type ApisignError, describeType } from '../errors.js'
 import { type ClientLimits, type PipelineOptions, type Transport, createPipeline } from '../pipeline/pipeline.js'
 import { redactError } from '../pipeline/redact.js'
+import { isStreamBody } from '../pipeline/stream-body.js'
 import type { RetryPolicy } from '../pipeline/retry.js'
 import type { AuthApplier } from '../pipeline/types.js'
 import type { OAuth1AuthOptions } from '../schemes/oauth1-auth.js'
@@ -90,7 +92,7 @@ export function createClient(options: ClientOptions): AxiosInstance {
           url: request.url.href,
           baseURL: '',
           params: undefined,
-          data: request.body,
+          data: request.stream === undefined ? request.body : request.stream(),
           headers: new AxiosHeaders(request.headers),
           maxRedirects: 0,
           maxBodyLength,
@@ -122,9 +124,18 @@ export function createClient(options: ClientOptions): AxiosInstance {
     return response.raw
   }
 
+  // axios's transformRequest would JSON-serialise a fileBody / streamBody value (a plain object to it):
+  // let those through untouched to the adapter, where the pipeline streams them.
+  const given = options.axios?.transformRequest ?? axios.defaults.transformRequest
+  const transforms = given === undefined ? [] : Array.isArray(given) ? given : [given]
+  const transformRequest: AxiosRequestTransformer = function (this: InternalAxiosRequestConfig, data, headers) {
+    if (isStreamBody(data)) return data
+    return transforms.reduce((d: unknown, fn) => fn.call(this, d, headers), data)
+  }
   const instance = axios.create({
     timeout: options.timeout ?? 30_000,
     ...options.axios,
+    transformRequest: [transformRequest],
     baseURL: options.baseURL,
     adapter,
     maxBodyLength,

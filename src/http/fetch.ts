@@ -1,7 +1,6 @@
 // The WHATWG fetch transport over the pipeline (issue 15 item 2): a function with fetch's signature, for
 // code that does not use axios (Node's fetch, hey-api's fetch client, openapi-generator's typescript-fetch).
 import { Readable } from 'node:stream'
-import type { ReadableStream as NodeReadableStream } from 'node:stream/web'
 import { ApisignError, describeType } from '../errors.js'
 import { type Transport, type TransportResponse, createPipeline } from '../pipeline/pipeline.js'
 import { resolveAuth } from '../schemes/table.js'
@@ -104,11 +103,10 @@ export function createFetch(options: FetchClientOptions): SignedFetch {
     })
     const method = init.method ?? request?.method ?? 'GET'
     const signal = init.signal ?? request?.signal ?? undefined
-    // A Request's body is a stream already: read once here, bounded by the body limit, and from then on
-    // it is exact bytes the pipeline hashes and resends per attempt.
+    // A Request's body (and a ReadableStream in init) is a one-shot stream: the pipeline reads it into
+    // exact bytes up to limits.streamThreshold, past that spools it (limits.spool) or refuses it.
     let body: unknown = init.body ?? undefined
     if (body === undefined && request?.body != null) body = request.body
-    if (typeof ReadableStream !== 'undefined' && body instanceof ReadableStream) body = Readable.fromWeb(body as NodeReadableStream)
 
     const transport: Transport<Response> = {
       async send(wire) {
@@ -116,7 +114,8 @@ export function createFetch(options: FetchClientOptions): SignedFetch {
         const response = await underlying(wire.url.href, {
           method: wire.method,
           headers: wire.headers,
-          ...(wire.body === undefined ? {} : { body: wire.body }),
+          // A streamed body goes out as a stream (half duplex, as fetch requires for a streaming upload).
+          ...(wire.stream !== undefined ? { body: Readable.toWeb(wire.stream()) as ReadableStream<Uint8Array>, duplex: 'half' } : wire.body === undefined ? {} : { body: wire.body }),
           redirect: 'manual',
           signal: attemptSignal,
           ...(init.credentials === undefined ? {} : { credentials: init.credentials }),

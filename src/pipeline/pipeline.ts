@@ -6,12 +6,15 @@
 import type { ApisignEncryptionConfig, FieldEncryption, MastercardEncryptionConfig } from '../encryption/index.js'
 import { createEncryption } from '../encryption/index.js'
 import { ApisignError, describeType } from '../errors.js'
+import { Readable } from 'node:stream'
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web'
 import { toWireUrl } from '../oauth1/url.js'
 import { serializeBody } from './body.js'
 import { debug } from './redact.js'
+import { type StreamBody, isStreamBody, readOneShot, spoolDirectory, streamBody, streamedDigests } from './stream-body.js'
 import { parseErrorEnvelope, rejectionError } from './responses.js'
 import { type ResolvedRetryPolicy, type RetryPolicy, backoffMs, parseRetryAfter, resolveRetryPolicy } from './retry.js'
-import type { AuthApplier, AuthContext, AuthResponse, Authorization, RequestToAuthorize } from './types.js'
+import type { AuthApplier, AuthContext, AuthResponse, Authorization, RequestToAuthorize, StreamedBody } from './types.js'
 
 /** Body and response size limits (axios `maxBodyLength` / `maxContentLength`). */
 export interface ClientLimits {
@@ -19,6 +22,13 @@ export interface ClientLimits {
   readonly maxBodyLength?: number
   /** Largest response body, bytes. Default 50 MiB. */
   readonly maxContentLength?: number
+  /**
+   * Bodies past this size never sit whole in memory: a Blob (e.g. `fs.openAsBlob`) is streamed, a one-shot
+   * stream is spooled (`spool`) or refused. `fileBody` / `streamBody` are always streamed. Default 1 MiB.
+   */
+  readonly streamThreshold?: number
+  /** Spool a one-shot stream past `streamThreshold` to a private temp file: `true` (OS temp dir) or a directory. Default false (refused). */
+  readonly spool?: boolean | string
 }
 
 /** Options of {@link createPipeline}: what a transport's client options reduce to once auth is resolved. */
@@ -48,7 +58,10 @@ export interface WireRequest {
   readonly method: string
   readonly url: URL
   readonly headers: Readonly<Record<string, string>>
+  /** The exact bytes, or undefined for no body or a streamed one. */
   readonly body: Buffer | undefined
+  /** A streamed body: a fresh stream of the same bytes for this attempt (Content-Length is in the headers when known). */
+  readonly stream?: () => Readable
   /** 1 for the first attempt. */
   readonly attempt: number
 }
@@ -179,6 +192,10 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   const sleep = options.sleep ?? defaultSleep
   const maxBodyLength = limit(options.limits?.maxBodyLength, 'maxBodyLength', 10 * 1024 * 1024)
   const maxContentLength = limit(options.limits?.maxContentLength, 'maxContentLength', 50 * 1024 * 1024)
+  const streamThreshold = limit(options.limits?.streamThreshold, 'streamThreshold', 1024 * 1024)
+  const spoolOption = options.limits?.spool
+  if (spoolOption !== undefined && typeof spoolOption !== 'boolean' && (typeof spoolOption !== 'string' || spoolOption === '')) throw new ApisignError('ERR_CONFIG_INVALID', 'limits.spool must be true, false or a directory')
+  const spool = spoolDirectory(spoolOption)
   let inFlight = 0
 
   async function prepare(request: PlainRequest) {
@@ -191,6 +208,26 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     for (const [k, v] of Object.entries(request.headers)) if (v !== undefined) headers[k.toLowerCase()] = String(v)
     delete headers['authorization']
     let data = request.body
+    let streamed: StreamBody | undefined
+    let cleanup: (() => void) | undefined
+    if (typeof ReadableStream !== 'undefined' && data instanceof ReadableStream) data = Readable.fromWeb(data as NodeReadableStream<Uint8Array>)
+    if (isStreamBody(data)) streamed = data
+    else if (typeof Blob !== 'undefined' && data instanceof Blob && data.size > streamThreshold) {
+      const blob = data
+      streamed = streamBody(() => blob.stream(), { size: blob.size })
+      if (blob.type !== '' && headers['content-type'] === undefined) headers['content-type'] = blob.type
+    } else if (data instanceof Readable) {
+      const read = await readOneShot(data, streamThreshold, maxBodyLength, spool)
+      if (read.spooled === undefined) data = read.bytes
+      else ({ spooled: streamed, cleanup } = read)
+    }
+    if (streamed !== undefined) {
+      if (encryption !== undefined && encryption.matches(wire.pathname).encrypt) {
+        cleanup?.()
+        throw new ApisignError('ERR_BODY_UNSUPPORTED', `the body for ${wire.pathname} must be JSON in memory to encrypt its fields, not a stream`)
+      }
+      return { method, wire, headers, bytes: undefined, streamed, cleanup }
+    }
     if (encryption !== undefined && data !== undefined && data !== null && encryption.matches(wire.pathname).encrypt) {
       let parsed: unknown = data
       if (typeof data === 'string' || Buffer.isBuffer(data)) {
@@ -207,7 +244,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     }
     const body = await serializeBody(data, maxBodyLength)
     if (body.contentType !== undefined && (headers['content-type'] === undefined || /multipart\/form-data/i.test(body.contentType))) headers['content-type'] = body.contentType
-    return { method, wire, headers, bytes: body.bytes }
+    return { method, wire, headers, bytes: body.bytes, streamed: undefined, cleanup: undefined }
   }
 
   async function execute<Raw>(request: PlainRequest, transport: Transport<Raw>, execOptions: ExecuteOptions = {}): Promise<PipelineResult<Raw>> {
@@ -222,7 +259,25 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 
   async function run<Raw>(request: PlainRequest, transport: Transport<Raw>, execOptions: ExecuteOptions): Promise<PipelineResult<Raw>> {
     const started = baseNow()
-    const { method, wire, headers, bytes } = await prepare(request)
+    const { method, wire, headers, bytes, streamed, cleanup } = await prepare(request)
+    try {
+      return await attempts(started, method, wire, headers, bytes, streamed, transport, execOptions)
+    } finally {
+      cleanup?.()
+    }
+  }
+
+  async function attempts<Raw>(
+    started: number,
+    method: string,
+    wire: URL,
+    headers: Record<string, string>,
+    bytes: Buffer | undefined,
+    streamed: StreamBody | undefined,
+    transport: Transport<Raw>,
+    execOptions: ExecuteOptions,
+  ): Promise<PipelineResult<Raw>> {
+    const digests = streamed === undefined ? undefined : streamedDigests(streamed)
     const accept = execOptions.accept ?? ((s: number) => s >= 200 && s < 300)
     const decorate = (error: ApisignError, response: TransportResponse<Raw>) => (transport.decorate === undefined ? error : transport.decorate(error, response))
     let attempt = 0
@@ -230,7 +285,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     let hookRetried = false
     for (;;) {
       attempt++
-      const toAuthorize: RequestToAuthorize = { method, url: wire, headers, body: bytes }
+      const toAuthorize: RequestToAuthorize = digests === undefined ? { method, url: wire, headers, body: bytes } : streamedRequest(method, wire, headers, digests)
       const context: AuthContext = { now: clock, baseURL: base, inFlight }
       const authorization: Authorization = await auth.apply(toAuthorize, context)
       const sendHeaders: Record<string, string> = { ...headers }
@@ -238,8 +293,11 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       const sendUrl = authorization.url ?? wire
       if (sendUrl.origin !== origin) throw new ApisignError('ERR_ORIGIN_NOT_ALLOWED', `an auth scheme moved the request off ${origin}`)
       let response: TransportResponse<Raw>
+      const length = authorization.body === undefined ? digests?.length : undefined
+      if (length !== undefined) sendHeaders['content-length'] = String(length)
+      const stream = streamed !== undefined && authorization.body === undefined ? () => streamed.open() : undefined
       try {
-        response = await transport.send({ method, url: sendUrl, headers: sendHeaders, body: authorization.body ?? bytes, attempt })
+        response = await transport.send({ method, url: sendUrl, headers: sendHeaders, body: authorization.body ?? bytes, ...(stream === undefined ? {} : { stream }), attempt })
       } catch (error) {
         transport.redact?.(error)
         if (policy.networkErrors && policy.methods.has(method) && transport.retryable(error) && attempt <= policy.retries) {
@@ -318,6 +376,19 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       return inFlight
     },
     execute,
+  }
+}
+
+/** What a scheme sees of a streamed request: its digests; reading `body` is a typed error, never an empty body. */
+function streamedRequest(method: string, url: URL, headers: Readonly<Record<string, string>>, streamed: StreamedBody): RequestToAuthorize {
+  return {
+    method,
+    url,
+    headers,
+    streamed,
+    get body(): Buffer | undefined {
+      throw new ApisignError('ERR_BODY_UNSUPPORTED', 'this auth scheme needs the body bytes in memory, and this body is streamed (a file, a large Blob or a stream); send it in memory or use a scheme that signs a body digest (oauth1, sigv4)')
+    },
   }
 }
 

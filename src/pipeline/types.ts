@@ -16,7 +16,30 @@ export interface RequestToAuthorize {
   readonly url: URL
   /** Lower-cased header names. */
   readonly headers: Readonly<Record<string, string>>
+  /**
+   * The exact body bytes, undefined when there is none. For a streamed body (`streamed` set) there are no
+   * bytes in memory: reading `body` then throws `ERR_BODY_UNSUPPORTED`, so a scheme that needs the bytes
+   * fails loudly instead of signing an empty body.
+   */
   readonly body: Buffer | undefined
+  /** Set when the body is sent by streaming (a file, a large Blob, a re-openable stream): its digests. */
+  readonly streamed?: StreamedBody
+}
+
+/**
+ * A body sent by streaming, never held in memory: a scheme that signs a hash of the body (OAuth1's
+ * `oauth_body_hash`, SigV4's payload hash) asks for the digest, computed by streaming the bytes once.
+ *
+ * @example
+ * ```ts
+ * const bodyHash = request.streamed === undefined ? undefined : (await request.streamed.digest('sha256')).toString('base64')
+ * ```
+ */
+export interface StreamedBody {
+  /** Size in bytes when known (a file's, a Blob's, or counted by the first digest). */
+  readonly length: number | undefined
+  /** The digest of the exact bytes that will be sent, by streaming them (once per algorithm, then cached). */
+  digest(algorithm: 'sha256' | 'sha1'): Promise<Buffer>
 }
 
 /**

@@ -4,7 +4,7 @@ import type { LoadKeyOptions } from '../keys/index.js'
 import { loadSigningKey } from '../keys/index.js'
 import type { AuthApplier } from '../pipeline/types.js'
 import { debug } from '../pipeline/redact.js'
-import { type OAuth1Dialect, type SignatureMethodName, type SigningKeyInput, createOAuth1Signer } from '../oauth1/index.js'
+import { type OAuth1Dialect, type SignatureMethodName, type SigningKeyInput, createOAuth1Signer, resolveSignatureMethod } from '../oauth1/index.js'
 
 /** OAuth 1.0a options of `createClient` (`auth: { scheme: 'oauth1', ... }`). */
 export interface OAuth1AuthOptions {
@@ -43,14 +43,17 @@ export function oauth1Auth(options: OAuth1AuthOptions): AuthApplier {
     ...(options.dialect === undefined ? {} : { dialect: options.dialect }),
     ...(options.signatureMethod === undefined ? {} : { signatureMethod: options.signatureMethod }),
   })
+  const digest = resolveSignatureMethod(signer.signatureMethod).digest
   return {
     async apply(request, context) {
       const contentType = request.headers['content-type']
+      // A streamed body is never in memory: the signer gets its digest (computed by streaming it once).
+      const body = request.streamed !== undefined ? { precomputedBodyHash: (await request.streamed.digest(digest)).toString('base64') } : request.body === undefined ? {} : { body: request.body }
       const toSign = {
         method: request.method,
         url: request.url,
         timestamp: Math.floor(context.now() / 1000),
-        ...(request.body === undefined ? {} : { body: request.body }),
+        ...body,
         ...(contentType === undefined ? {} : { contentType }),
       }
       const mode = options.async ?? 'auto'

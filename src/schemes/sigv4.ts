@@ -88,6 +88,9 @@ export function sigv4Auth(options: SigV4Options): AuthApplier {
       const headers: Record<string, string> = { host: request.url.host }
       const contentType = request.headers['content-type']
       if (contentType !== undefined) headers['content-type'] = contentType
+      // A streamed body: SigV4 takes the payload hash from x-amz-content-sha256 (signed and sent), computed
+      // by streaming the body once, instead of the bytes.
+      if (request.streamed !== undefined) headers['x-amz-content-sha256'] = (await request.streamed.digest('sha256')).toString('hex')
       const signed = await signer.sign(
         new HttpRequest({
           method: request.method,
@@ -97,7 +100,7 @@ export function sigv4Auth(options: SigV4Options): AuthApplier {
           path: request.url.pathname,
           query,
           headers,
-          ...(request.body === undefined ? {} : { body: request.body }),
+          ...(request.streamed !== undefined || request.body === undefined ? {} : { body: request.body }),
         }),
         { signingDate: new Date(context.now()) },
       )
