@@ -12,7 +12,7 @@ import { runDoctor } from '../../src/cli/doctor.js'
 import { runCli } from '../../src/cli/run.js'
 import { createEncryption } from '../../src/encryption/index.js'
 import { isApisignError } from '../../src/errors.js'
-import { createClient } from '../../src/http/index.js'
+import { createClient, createFetch } from '../../src/http/index.js'
 import { loadProfile } from '../../src/profiles/index.js'
 import { importPkcs11Key } from '../../src/signers/index.js'
 import { type MockGateway, startMockGateway } from '../../src/testing/index.js'
@@ -148,9 +148,14 @@ describe('MDES-style flow with the signing and decryption keys in SoftHSM', () =
       expect(r.status).toBe(200)
       expect(r.data).toEqual({ decision: 'APPROVED', tokenUniqueReference: 'DWSPMC000000000132d72d4fcb2f4136a0532d3093ff1a45', tokenDetail })
     }
+    // The same profile over the fetch transport: the same pipeline, the same keys in the token.
+    const signedFetch = createFetch(profile)
+    const viaFetch = await signedFetch(`${gateway.url}${tokenizePath}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ requestId: 'req-fetch', fundingAccountInfo: { encryptedPayload: { encryptedData: card } } }) })
+    expect(viaFetch.status).toBe(200)
+    expect(((await viaFetch.json()) as { tokenDetail: unknown }).tokenDetail).toEqual(tokenDetail)
     // The gateway verified every signature and decrypted the card the client encrypted.
     const seen = gateway.requests.filter((r) => r.path.endsWith(tokenizePath))
-    expect(seen.length).toBe(4)
+    expect(seen.length).toBe(5)
     for (const r of seen) {
       expect(r.status).toBe(200)
       expect((r.body as { fundingAccountInfo: unknown }).fundingAccountInfo).toEqual({ encryptedPayload: { encryptedData: card } })
