@@ -35,6 +35,9 @@ export function algorithmFor(key: KeyObject, algorithm: SignerAlgorithm | undefi
   const curve = key.asymmetricKeyDetails?.namedCurve
   const isRsa = type === 'rsa' || type === 'rsa-pss'
   const isP256 = type === 'ec' && (curve === 'prime256v1' || curve === 'P-256')
+  if (algorithm !== undefined && algorithm !== 'RS256' && algorithm !== 'PS256' && algorithm !== 'ES256') {
+    throw new TypeError(`algorithm must be RS256, PS256 or ES256. Received ${JSON.stringify(String(algorithm)).slice(0, 24)}`)
+  }
   const chosen = algorithm ?? (isRsa ? 'RS256' : isP256 ? 'ES256' : undefined)
   if (chosen === undefined || (chosen === 'ES256' ? !isP256 : !isRsa)) {
     throw new ApisignError(
@@ -102,6 +105,8 @@ export function createKeyDecrypter(key: KeyObject, options: { readonly certifica
     publicKey: createPublicKey(privateKey),
     ...(options.certificate === undefined ? {} : { certificate: options.certificate }),
     async decrypt(oaepHash: OaepHash, data: Uint8Array): Promise<Uint8Array> {
+      if (oaepHash !== 'sha1' && oaepHash !== 'sha256' && oaepHash !== 'sha512') throw new TypeError('oaepHash must be sha1, sha256 or sha512')
+      if (!(data instanceof Uint8Array)) throw new TypeError(`data must be bytes. Received ${describeType(data)}`)
       return privateDecrypt({ key: privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash }, data)
     },
   })
