@@ -2,6 +2,7 @@
 // (labels included), JWS signing, and the async paths of OAuth1, JWE, legacy and field encryption with an
 // external key: no token needed, so these also hold the coverage gate of src/oauth1 and src/encryption.
 import { X509Certificate, constants, createPrivateKey, createPublicKey, generateKeyPairSync, privateDecrypt, publicEncrypt, verify } from 'node:crypto'
+import fc from 'fast-check'
 import * as jose from 'jose'
 import { describe, expect, it } from 'vitest'
 import { compactDecrypt, compactDecryptAsync, compactEncrypt, createEncryption, legacyDecrypt, legacyDecryptAsync, legacyEncrypt } from '../../src/encryption/index.js'
@@ -53,6 +54,21 @@ describe('removeOaepPadding (RFC 8017 §7.1.2, constant time)', () => {
       expect(invalid).toBeGreaterThan(5)
     })
   }
+
+  it('property: any message node encrypts decodes back; any single flipped byte of the block is refused', () => {
+    fc.assert(
+      fc.property(fc.constantFrom('sha1' as const, 'sha256' as const, 'sha512' as const), fc.uint8Array({ minLength: 0, maxLength: 62 }), fc.nat(), (hash, message, at) => {
+        const c = publicEncrypt({ key: encCert.publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: hash }, message)
+        const raw = privateDecrypt({ key: encKey, padding: constants.RSA_NO_PADDING }, c)
+        expect(removeOaepPadding(hash, raw, 256).equals(Buffer.from(message))).toBe(true)
+        const tampered = Buffer.from(raw)
+        const i = at % 256
+        tampered[i] = (tampered[i] as number) ^ (1 << (at % 8))
+        expect(() => removeOaepPadding(hash, tampered, 256)).toThrow(ApisignError)
+      }),
+      { numRuns: 60 },
+    )
+  })
 
   it('decodes SHA-1 and SHA-512 blocks node encrypted; refuses bad sizes; restores stripped leading zeros', () => {
     for (const hash of ['sha1', 'sha512'] as const) {
