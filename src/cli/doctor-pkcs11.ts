@@ -29,9 +29,13 @@ const describe = (error: unknown) => (isApisignError(error) ? `${error.code}: ${
  */
 export async function pkcs11Checks(ref: unknown, algorithm: SignerAlgorithm, c: Context, add: (check: DoctorCheck) => void): Promise<Pkcs11Signer | undefined> {
   const r = (ref ?? {}) as { module?: unknown; token?: unknown; label?: unknown; id?: unknown }
+  if (typeof r.module !== 'string' || r.module === '') {
+    add({ id: 'pkcs11-module', status: 'fail', message: 'auth.key.pkcs11.module is missing', fix: 'set auth.key.pkcs11.module to the path of the HSM vendor\'s PKCS#11 library' })
+    return undefined
+  }
   try {
     loadBinding()
-    if (typeof r.module === 'string') moduleFor(r.module).ensure()
+    moduleFor(r.module).ensure()
     add({ id: 'pkcs11-module', status: 'pass', message: `the PKCS#11 module ${String(r.module)} loads and initialises` })
   } catch (error) {
     add({
@@ -47,6 +51,10 @@ export async function pkcs11Checks(ref: unknown, algorithm: SignerAlgorithm, c: 
     signer = await openProfileSigner(ref, algorithm, { ...c, where: 'auth.key.pkcs11' })
   } catch (error) {
     const code = isApisignError(error) ? error.code : 'ERR_INTERNAL'
+    if (code === 'ERR_PROFILE_INVALID') {
+      add({ id: 'signing-key', status: 'fail', message: describe(error), fix: 'fix auth.key.pkcs11 as the message says (module, token, label or id, pinEnv or pinFile)' })
+      return undefined
+    }
     if (code === 'ERR_HSM_UNAVAILABLE') {
       add({ id: 'pkcs11-token', status: 'fail', message: describe(error), fix: `check that the token labelled ${JSON.stringify(String(r.token))} is present (softhsm2-util --show-slots, or the vendor's tool)` })
       return undefined
@@ -56,7 +64,7 @@ export async function pkcs11Checks(ref: unknown, algorithm: SignerAlgorithm, c: 
       add({ id: 'pkcs11-pin', status: 'fail', message: describe(error), fix: 'set the PIN variable (pinEnv) or file (pinFile) to the token\'s user PIN' })
       return undefined
     }
-    if (code !== 'ERR_PROFILE_INVALID') add({ id: 'pkcs11-pin', status: 'pass', message: 'the PIN logs in' })
+    add({ id: 'pkcs11-pin', status: 'pass', message: 'the PIN logs in' })
     add({ id: 'signing-key', status: 'fail', message: describe(error), fix: 'point auth.key.pkcs11 at the label or id of a private key the token holds (apisign keys inspect --pkcs11 lists them)' })
     return undefined
   }

@@ -191,6 +191,20 @@ describe('MDES-style flow with the signing and decryption keys in SoftHSM', () =
     const absent = await runDoctor({ cwd: dir, env: hsm.env, profile: 'sandbox' })
     expect(absent.checks.find((c) => c.id === 'pkcs11-token')?.status).toBe('fail')
     expect(absent.ok).toBe(false)
+    // A PIN file that is not there, a key that is not there, a reference that is not valid: each named.
+    const doctorWith = async (pkcs11: Record<string, unknown>) => {
+      writeFileSync(join(dir, 'apisign.config.json'), JSON.stringify({ profiles: { sandbox: { environment: 'sandbox', baseURL: gateway.url, auth: { scheme: 'oauth1', consumerKey: 'ck!mdes', key: { pkcs11 } } } } }))
+      const r = await runDoctor({ cwd: dir, env: hsm.env, profile: 'sandbox' })
+      everything.push(JSON.stringify(r))
+      return Object.fromEntries(r.checks.map((c) => [c.id, c.status]))
+    }
+    expect(await doctorWith({ module: hsm.module, token: TOKEN, label: 'mdes-signing', pinFile: './no-such-pin' })).toMatchObject({ 'pkcs11-token': 'pass', 'pkcs11-pin': 'fail' })
+    expect(await doctorWith({ module: hsm.module, token: TOKEN, label: 'nope', pinEnv: hsm.pinEnv })).toMatchObject({ 'pkcs11-pin': 'pass', 'signing-key': 'fail' })
+    const invalid = await doctorWith({ module: hsm.module, token: TOKEN, pinEnv: hsm.pinEnv })
+    expect(invalid).toMatchObject({ 'pkcs11-module': 'pass', 'signing-key': 'fail' })
+    expect(invalid['pkcs11-token']).toBeUndefined()
+    expect(await doctorWith({ token: TOKEN, label: 'x', pinEnv: hsm.pinEnv })).toMatchObject({ 'pkcs11-module': 'fail' })
+    expect(await doctorWith({ module: '/nonexistent/lib.so', token: TOKEN, label: 'x', pinEnv: hsm.pinEnv })).toMatchObject({ 'pkcs11-module': 'fail' })
     everything.push(JSON.stringify(absent), JSON.stringify(wrong))
   })
   it('profile references: a PIN file works; every mistake is a named ERR_PROFILE_INVALID', async () => {
