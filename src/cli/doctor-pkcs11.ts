@@ -3,7 +3,7 @@
 // key/certificate match is the doctor's own check, fed with the signer's public key.
 import { constants, publicEncrypt, randomBytes, verify } from 'node:crypto'
 import { isApisignError } from '../errors.js'
-import { isPkcs11Reference, openProfileDecrypter, openProfileSigner } from '../profiles/pkcs11.js'
+import { isPkcs11Reference, openProfileSigner, withPkcs11Decrypter } from '../profiles/pkcs11.js'
 import type { Pkcs11Signer } from '../signers/pkcs11.js'
 import { loadBinding } from '../signers/pkcs11-binding.js'
 import { moduleFor } from '../signers/pkcs11-pool.js'
@@ -106,17 +106,16 @@ export async function pkcs11DecryptionChecks(
   c: Context & { readonly configDir: string },
   add: (check: DoctorCheck) => void,
 ): Promise<{ config: Record<string, unknown> } | undefined | null> {
-  const field = 'endpoints' in config && !('paths' in config) ? 'decryptionKey' : 'privateKey'
-  const ref = isPkcs11Reference(profileRef) ? profileRef : isPkcs11Reference(config[field]) ? config[field] : undefined
-  if (ref === undefined) return undefined
-  const where = isPkcs11Reference(profileRef) ? 'encryption.decryptionKey.pkcs11' : `encryption ${field}.pkcs11`
-  let decrypter
+  const where = isPkcs11Reference(profileRef) ? 'encryption.decryptionKey.pkcs11' : 'the encryption config\'s pkcs11 key'
+  let opened
   try {
-    decrypter = await openProfileDecrypter(ref.pkcs11, { profile: c.profile, where, baseDir: isPkcs11Reference(profileRef) ? c.baseDir : c.configDir, env: c.env })
+    opened = await withPkcs11Decrypter(config, profileRef, { profile: c.profile, configDir: c.configDir, baseDir: c.baseDir, env: c.env })
   } catch (error) {
     add({ id: 'decryption-key', status: 'fail', message: describe(error), fix: `check ${where}: the module, token label, key label or id and the PIN variable or file` })
     return null
   }
+  const decrypter = opened.decrypter
+  if (decrypter === undefined) return undefined
   try {
     const secret = randomBytes(32)
     if (decrypter.publicKey !== undefined) {
@@ -133,7 +132,7 @@ export async function pkcs11DecryptionChecks(
         })
       }
     }
-    return { config: { ...config, [field]: decrypter } }
+    return { config: opened.config }
   } finally {
     await decrypter.close()
   }

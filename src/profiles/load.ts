@@ -11,7 +11,7 @@ import { type FilePermissionPolicy, keyMatchesCertificate, loadCertificate, load
 import { fromEnv, fromFile } from '../schemes/appliers.js'
 import { SCHEMES, type SchemeAuthOptions, type SchemeId, resolveAuth } from '../schemes/table.js'
 import type { Signer } from '../signers/types.js'
-import { type Pkcs11KeyReference, isPkcs11Reference, openProfileDecrypter, openProfileSigner } from './pkcs11.js'
+import { type Pkcs11KeyReference, isPkcs11Reference, openProfileSigner, withPkcs11Decrypter } from './pkcs11.js'
 
 /** The environments a profile can target. Any other name is allowed too; these two get host checks. */
 export type Environment = 'sandbox' | 'production' | (string & {})
@@ -357,29 +357,6 @@ function loadKeyFile(chosen: string, keySpec: Extract<ProfileSpec['auth'], { sch
   return key
 }
 
-// The decryption key of an encryption config as a Decrypter when it is in an HSM: named by the profile's
-// `encryption.decryptionKey.pkcs11` or by the config's own `privateKey` / `decryptionKey` `{ pkcs11 }`.
-async function withPkcs11Decrypter(
-  chosen: string,
-  config: Record<string, unknown>,
-  profileRef: unknown,
-  configDir: string,
-  base: string,
-  env: Readonly<Record<string, string | undefined>>,
-): Promise<Record<string, unknown>> {
-  const field = 'endpoints' in config && !('paths' in config) ? 'decryptionKey' : 'privateKey'
-  const inConfig = config[field]
-  const [ref, where, baseDir] = isPkcs11Reference(profileRef)
-    ? [profileRef, 'encryption.decryptionKey.pkcs11', base]
-    : isPkcs11Reference(inConfig)
-      ? [inConfig, `encryption ${field}.pkcs11`, configDir]
-      : [undefined, '', base]
-  if (ref === undefined) return config
-  const decrypter = await openProfileDecrypter(ref.pkcs11, { profile: chosen, where, baseDir, env })
-  const { keyStore: _keyStore, keyStorePassword: _password, keyStoreAlias: _alias, ...rest } = config
-  return { ...rest, [field]: decrypter }
-}
-
 const SECRET_FIELD = /secret|password|token|^key$/i
 
 /**
@@ -466,7 +443,7 @@ async function assemble(
         throw invalid(chosen, `encryption.configFile ${encPath} is not valid JSON`)
       }
     }
-    encConfig = await withPkcs11Decrypter(chosen, encConfig as Record<string, unknown>, hsmKey, encPath === undefined ? base : dirname(encPath), base, env)
+    encConfig = (await withPkcs11Decrypter(encConfig as Record<string, unknown>, hsmKey, { profile: chosen, configDir: encPath === undefined ? base : dirname(encPath), baseDir: base, env })).config
     encryption = createEncryption(encConfig as Record<string, unknown>, {
       baseDir: encPath === undefined ? base : dirname(encPath),
       keyFilePermissions: options.keyFilePermissions ?? 'refuse',

@@ -31,7 +31,8 @@ export function isPkcs11Reference(value: unknown): value is { readonly pkcs11: P
 }
 
 interface Context {
-  readonly profile: string
+  /** The profile's name, for messages (omitted for a bare config, e.g. `apisign decrypt --config`). */
+  readonly profile?: string
   /** Where the reference sits, for messages (`auth.key.pkcs11`). */
   readonly where: string
   readonly baseDir: string
@@ -39,7 +40,7 @@ interface Context {
 }
 
 function check(ref: unknown, c: Context): Pkcs11KeyReference {
-  const invalid = (message: string) => new ApisignError('ERR_PROFILE_INVALID', `profile ${c.profile}: ${c.where}: ${message}`)
+  const invalid = (message: string) => new ApisignError('ERR_PROFILE_INVALID', `${prefix(c)}${message}`)
   if (ref === null || typeof ref !== 'object' || Array.isArray(ref)) throw invalid(`must be an object (got ${describeType(ref)})`)
   const r = ref as Record<string, unknown>
   if ('pin' in r) throw invalid('the PIN must not be written in the config file; use pinEnv or pinFile')
@@ -65,12 +66,14 @@ function options(ref: Pkcs11KeyReference, c: Context) {
   }
 }
 
+const prefix = (c: Context) => `${c.profile === undefined ? '' : `profile ${c.profile}: `}${c.where}: `
+
 async function named<T>(c: Context, open: () => Promise<T>): Promise<T> {
   try {
     return await open()
   } catch (error) {
-    if (error instanceof ApisignError) throw new ApisignError(error.code, `profile ${c.profile}: ${c.where}: ${error.message}`, { cause: error })
-    if (error instanceof TypeError) throw new ApisignError('ERR_PROFILE_INVALID', `profile ${c.profile}: ${c.where}: ${error.message}`, { cause: error })
+    if (error instanceof ApisignError) throw new ApisignError(error.code, `${prefix(c)}${error.message}`, { cause: error })
+    if (error instanceof TypeError) throw new ApisignError('ERR_PROFILE_INVALID', `${prefix(c)}${error.message}`, { cause: error })
     throw error
   }
 }
@@ -105,4 +108,34 @@ export function openProfileDecrypter(ref: unknown, c: Context): Promise<Pkcs11De
     const checked = check(ref, c)
     return openPkcs11Decrypter({ ...options(checked, c), ...(checked.rawOaepHashes === undefined ? {} : { rawOaepHashes: checked.rawOaepHashes }) })
   })
+}
+
+/**
+ * An encryption config with its decryption key opened as a Decrypter when it is in an HSM: named by the
+ * profile's `encryption.decryptionKey.pkcs11` (`profileRef`) or by the config's own `privateKey` /
+ * `decryptionKey` `{ pkcs11 }`. Returns the config unchanged (and no decrypter) otherwise.
+ *
+ * @example
+ * ```ts
+ * const { config: ready, decrypter } = await withPkcs11Decrypter(config, undefined, { configDir, baseDir: configDir, env: process.env })
+ * ```
+ */
+export async function withPkcs11Decrypter(
+  config: Record<string, unknown>,
+  profileRef: unknown,
+  c: { readonly profile?: string; readonly configDir: string; readonly baseDir: string; readonly env: Readonly<Record<string, string | undefined>> },
+): Promise<{ config: Record<string, unknown>; decrypter: Pkcs11Decrypter | undefined }> {
+  const field = 'endpoints' in config && !('paths' in config) ? 'decryptionKey' : 'privateKey'
+  const inConfig = config[field]
+  const fromProfile = isPkcs11Reference(profileRef)
+  const ref = fromProfile ? profileRef : isPkcs11Reference(inConfig) ? inConfig : undefined
+  if (ref === undefined) return { config, decrypter: undefined }
+  const decrypter = await openProfileDecrypter(ref.pkcs11, {
+    ...(c.profile === undefined ? {} : { profile: c.profile }),
+    where: fromProfile ? 'encryption.decryptionKey.pkcs11' : `encryption ${field}.pkcs11`,
+    baseDir: fromProfile ? c.baseDir : c.configDir,
+    env: c.env,
+  })
+  const { keyStore: _keyStore, keyStorePassword: _password, keyStoreAlias: _alias, ...rest } = config
+  return { config: { ...rest, [field]: decrypter }, decrypter }
 }

@@ -167,6 +167,15 @@ describe('MDES-style flow with the signing and decryption keys in SoftHSM', () =
     expect((broken as Error).message).not.toContain('1234')
   })
 
+  it('apisign decrypt --config with "privateKey": { "pkcs11": ... } decrypts with the key in the token', async () => {
+    const partner = createEncryption({ mode: 'JWE', encryptedValueFieldName: 'encryptedData', paths: [{ path: mapping.path, toEncrypt: [{ element: 'tokenDetail', obj: 'tokenDetail.encryptedData' }] }], encryptionCertificate: clientDecryptionCert })
+    writeFileSync(join(dir, 'response.json'), JSON.stringify(partner.encrypt({ url: tokenizePath, body: { decision: 'APPROVED', tokenDetail } }).body))
+    writeFileSync(join(dir, 'client-encryption.json'), JSON.stringify({ mode: 'JWE', encryptedValueFieldName: 'encryptedData', paths: [{ path: mapping.path, toDecrypt: mapping.toDecrypt }], privateKey: { pkcs11: { module: hsm.module, token: TOKEN, label: 'mdes-decryption', pinEnv: hsm.pinEnv, rawOaepHashes: ['sha256'] } } }))
+    const before = out.length
+    expect(await runCli(['decrypt', '--config', 'client-encryption.json', '--endpoint', tokenizePath, '--body-file', 'response.json', '--json'], io())).toBe(0)
+    expect(JSON.parse(out.slice(before).join('')).body).toEqual({ decision: 'APPROVED', tokenDetail })
+  })
+
   it('apisign doctor: module, token, PIN, key, probe signature and the key/certificate pairs all pass', async () => {
     const report = await runDoctor({ cwd: dir, env: hsm.env })
     const byId = Object.fromEntries(report.checks.map((c) => [c.id, c]))

@@ -3,6 +3,7 @@ import type { Command } from 'commander'
 import { ApisignError } from '../../errors.js'
 import { compactDecrypt, createEncryption } from '../../encryption/index.js'
 import { loadPrivateKey } from '../../keys/index.js'
+import { withPkcs11Decrypter } from '../../profiles/pkcs11.js'
 import { type CliIo, keyPermissionPolicy, printResult, readInputFile, readSecret } from '../io.js'
 
 interface FieldFlags {
@@ -24,10 +25,13 @@ function readJson(path: string, what: string): unknown {
 }
 
 function fieldCommand(io: CliIo, direction: 'encrypt' | 'decrypt') {
-  return (flags: FieldFlags) => {
+  return async (flags: FieldFlags) => {
     const configPath = resolve(io.cwd, flags.config)
-    const config = readJson(configPath, '--config')
-    const encryption = createEncryption(config as Record<string, unknown>, {
+    const given = readJson(configPath, '--config')
+    if (given === null || typeof given !== 'object' || Array.isArray(given)) throw new ApisignError('ERR_ENCRYPTION_CONFIG', '--config must hold a JSON object')
+    // A decryption key in an HSM (`"privateKey": { "pkcs11": { ... } }`), PIN from the environment or a file.
+    const { config, decrypter } = await withPkcs11Decrypter(given as Record<string, unknown>, undefined, { configDir: dirname(configPath), baseDir: dirname(configPath), env: io.env })
+    const encryption = createEncryption(config, {
       baseDir: dirname(configPath),
       keyFilePermissions: flags.insecureKeyPermissions === true ? 'warn' : 'refuse',
     })
@@ -36,8 +40,13 @@ function fieldCommand(io: CliIo, direction: 'encrypt' | 'decrypt') {
     if (headers === null || typeof headers !== 'object' || Array.isArray(headers)) {
       throw new ApisignError('ERR_INVALID_INPUT', '--headers-file must hold a JSON object')
     }
-    const result = encryption[direction]({ url: flags.endpoint, body, headers: headers as Record<string, string> })
-    printResult(io, flags.json === true, { headers: result.headers, body: result.body })
+    const message = { url: flags.endpoint, body, headers: headers as Record<string, string> }
+    try {
+      const result = direction === 'encrypt' ? encryption.encrypt(message) : await encryption.decryptAsync(message)
+      printResult(io, flags.json === true, { headers: result.headers, body: result.body })
+    } finally {
+      await decrypter?.close()
+    }
   }
 }
 
