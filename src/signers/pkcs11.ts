@@ -267,6 +267,7 @@ function mechanismFor(algorithm: SignerAlgorithm, binding: { CK_PARAMS_RSA_PSS: 
  * ```
  */
 export async function openPkcs11Signer(options: Pkcs11SignerOptions): Promise<Pkcs11Signer> {
+  if (options?.algorithm !== undefined && !['RS256', 'PS256', 'ES256'].includes(options.algorithm)) throw new TypeError('algorithm must be RS256, PS256 or ES256')
   const binding = loadBinding()
   const { pool, found, mechanisms } = await openKey(options, 'openPkcs11Signer')
   const algorithm = options.algorithm ?? (found.info.keyType === 'ec' ? 'ES256' : 'RS256')
@@ -274,7 +275,6 @@ export async function openPkcs11Signer(options: Pkcs11SignerOptions): Promise<Pk
     await pool.close()
     throw error
   }
-  if (!['RS256', 'PS256', 'ES256'].includes(algorithm)) return fail(new ApisignError('ERR_UNSUPPORTED_ALGORITHM', `algorithm must be RS256, PS256 or ES256`))
   if ((algorithm === 'ES256') !== (found.info.keyType === 'ec')) return fail(new ApisignError('ERR_KEY_WRONG_TYPE', `a ${found.info.keyType.toUpperCase()} key cannot sign ${algorithm}`))
   if (!found.canSign) return fail(new ApisignError('ERR_HSM_MECHANISM', `the key with ${describeSelector(options)} may not sign (CKA_SIGN is false)`))
   const mechanism = mechanismFor(algorithm, binding)
@@ -322,9 +322,10 @@ const decryptFailed = () => new ApisignError('ERR_JWE_DECRYPTION_FAILED', 'RSA-O
  * ```
  */
 export async function openPkcs11Decrypter(options: Pkcs11DecrypterOptions): Promise<Pkcs11Decrypter> {
-  const binding = loadBinding()
-  const raw = new Set<OaepHash>(options.rawOaepHashes ?? [])
+  if (options?.rawOaepHashes !== undefined && !Array.isArray(options.rawOaepHashes)) throw new TypeError('rawOaepHashes must be an array of sha1, sha256, sha512')
+  const raw = new Set<OaepHash>(options?.rawOaepHashes ?? [])
   for (const h of raw) if (!OAEP_HASHES.includes(h)) throw new TypeError('rawOaepHashes takes sha1, sha256 and sha512')
+  const binding = loadBinding()
   const { pool, found, mechanisms } = await openKey(options, 'openPkcs11Decrypter')
   const fail = async (error: ApisignError): Promise<never> => {
     await pool.close()

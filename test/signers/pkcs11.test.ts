@@ -303,6 +303,11 @@ describe('the token, the PIN and the binding', () => {
     expect((missing as Error).message).toContain('npm install pkcs11js')
     await expect(openPkcs11Signer({ module: hsm.module, token: TOKEN, pin: hsm.pin, label: 'x' } as never)).rejects.toThrow(TypeError)
     await expect(openPkcs11Signer({ module: hsm.module, token: TOKEN, pinEnv: hsm.pinEnv } as never)).rejects.toThrow(/label or id/)
+    await expect(openPkcs11Signer({ module: hsm.module, token: TOKEN, pinEnv: hsm.pinEnv, label: 'oauth-signing', algorithm: 'HS256' as never })).rejects.toThrow(TypeError)
+    await expect(openPkcs11Decrypter({ module: hsm.module, token: TOKEN, pinEnv: hsm.pinEnv, label: 'x', rawOaepHashes: ['md5' as never] })).rejects.toThrow(TypeError)
+    await expect(openPkcs11Decrypter({ module: hsm.module, token: TOKEN, pinEnv: hsm.pinEnv, label: 'x', rawOaepHashes: 'sha256' as never })).rejects.toThrow(TypeError)
+    await expect(openPkcs11Signer({ module: hsm.module, token: TOKEN, pinEnv: hsm.pinEnv, label: 'oauth-signing', maxSessions: Number.NaN })).rejects.toThrow(/maxSessions/)
+    await expect(openPkcs11Signer({ module: hsm.module, token: TOKEN, pinEnv: hsm.pinEnv, id: 'xyz' })).rejects.toThrow(/hex/)
   })
 
   it('bounds concurrent operations by the pool size, and each session serves one operation at a time', async () => {
