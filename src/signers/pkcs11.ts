@@ -64,7 +64,7 @@ export interface Pkcs11Decrypter extends Decrypter {
 }
 
 const P256_OID = Buffer.from('06082a8648ce3d030107', 'hex')
-const OAEP_HASHES: readonly OaepHash[] = ['sha1', 'sha256', 'sha512']
+const OAEP_HASHES: readonly OaepHash[] = ['sha1', 'sha256', 'sha512'] // the keys of OAEP below
 
 // CK_ULONG and CK_BBOOL as the binding returns them: host-order bytes.
 const ulong = (b: Buffer | undefined): number => (b === undefined || b.length === 0 ? -1 : b.length >= 4 ? b.readUInt32LE(0) : (b[0] as number))
@@ -240,13 +240,25 @@ async function openKey(options: Pkcs11KeyOptions, what: string): Promise<{ pool:
   }
 }
 
-function mechanismFor(algorithm: SignerAlgorithm, binding: { CK_PARAMS_RSA_PSS: number }): Mechanism {
-  if (algorithm === 'RS256') return { mechanism: CK.CKM_SHA256_RSA_PKCS }
-  if (algorithm === 'PS256') {
-    return { mechanism: CK.CKM_SHA256_RSA_PKCS_PSS, parameter: { type: binding.CK_PARAMS_RSA_PSS, hashAlg: CK.CKM_SHA256, mgf: CK.CKG_MGF1_SHA256, saltLen: 32 } }
-  }
-  // ES256: the token signs the SHA-256 digest (CKM_ECDSA), returning r || s as JWS wants it.
-  return { mechanism: CK.CKM_ECDSA }
+/**
+ * What each JWS algorithm is in PKCS#11: the mechanism, its parameter, and whether the token gets the data
+ * (it hashes) or its SHA-256 digest (CKM_ECDSA signs a digest, returning r || s as JWS wants it).
+ */
+const SIGNING: Readonly<Record<SignerAlgorithm, { readonly keyType: 'rsa' | 'ec'; readonly mechanism: (b: { CK_PARAMS_RSA_PSS: number }) => Mechanism; readonly digestFirst: boolean }>> = {
+  RS256: { keyType: 'rsa', mechanism: () => ({ mechanism: CK.CKM_SHA256_RSA_PKCS }), digestFirst: false },
+  PS256: {
+    keyType: 'rsa',
+    mechanism: (b) => ({ mechanism: CK.CKM_SHA256_RSA_PKCS_PSS, parameter: { type: b.CK_PARAMS_RSA_PSS, hashAlg: CK.CKM_SHA256, mgf: CK.CKG_MGF1_SHA256, saltLen: 32 } }),
+    digestFirst: false,
+  },
+  ES256: { keyType: 'ec', mechanism: () => ({ mechanism: CK.CKM_ECDSA }), digestFirst: true },
+}
+
+/** CKM_RSA_PKCS_OAEP's parameters per digest (MGF1 with the same digest, no label). */
+const OAEP: Readonly<Record<OaepHash, { readonly hashAlg: number; readonly mgf: number }>> = {
+  sha1: { hashAlg: CK.CKM_SHA_1, mgf: CK.CKG_MGF1_SHA1 },
+  sha256: { hashAlg: CK.CKM_SHA256, mgf: CK.CKG_MGF1_SHA256 },
+  sha512: { hashAlg: CK.CKM_SHA512, mgf: CK.CKG_MGF1_SHA512 },
 }
 
 /**
@@ -275,9 +287,10 @@ export async function openPkcs11Signer(options: Pkcs11SignerOptions): Promise<Pk
     await pool.close()
     throw error
   }
-  if ((algorithm === 'ES256') !== (found.info.keyType === 'ec')) return fail(new ApisignError('ERR_KEY_WRONG_TYPE', `a ${found.info.keyType.toUpperCase()} key cannot sign ${algorithm}`))
+  const entry = SIGNING[algorithm]
+  if (entry.keyType !== found.info.keyType) return fail(new ApisignError('ERR_KEY_WRONG_TYPE', `a ${found.info.keyType.toUpperCase()} key cannot sign ${algorithm}`))
   if (!found.canSign) return fail(new ApisignError('ERR_HSM_MECHANISM', `the key with ${describeSelector(options)} may not sign (CKA_SIGN is false)`))
-  const mechanism = mechanismFor(algorithm, binding)
+  const mechanism = entry.mechanism(binding)
   if (!mechanisms.has(mechanism.mechanism)) return fail(new ApisignError('ERR_HSM_MECHANISM', `token ${JSON.stringify(pool.token)} does not offer the mechanism ${algorithm} needs (0x${mechanism.mechanism.toString(16)})`))
   const outLength = found.info.keyType === 'ec' ? 64 : Math.ceil(found.info.bits / 8)
   return Object.freeze({
@@ -288,7 +301,7 @@ export async function openPkcs11Signer(options: Pkcs11SignerOptions): Promise<Pk
     key: found.info,
     async sign(data: Uint8Array): Promise<Uint8Array> {
       if (!(data instanceof Uint8Array)) throw new TypeError(`data must be bytes. Received ${describeType(data)}`)
-      const input = algorithm === 'ES256' ? createHash('sha256').update(data).digest() : Buffer.from(data.buffer, data.byteOffset, data.byteLength)
+      const input = entry.digestFirst ? createHash('sha256').update(data).digest() : Buffer.from(data.buffer, data.byteOffset, data.byteLength)
       try {
         return await pool.run(async (context) => {
           const key = keyHandle(context, options, pool.token, found.identity)
@@ -338,13 +351,7 @@ export async function openPkcs11Decrypter(options: Pkcs11DecrypterOptions): Prom
   const k = Math.ceil(found.info.bits / 8)
   const oaep = (hash: OaepHash): Mechanism => ({
     mechanism: CK.CKM_RSA_PKCS_OAEP,
-    parameter: {
-      type: binding.CK_PARAMS_RSA_OAEP,
-      hashAlg: hash === 'sha1' ? CK.CKM_SHA_1 : hash === 'sha256' ? CK.CKM_SHA256 : CK.CKM_SHA512,
-      mgf: hash === 'sha1' ? CK.CKG_MGF1_SHA1 : hash === 'sha256' ? CK.CKG_MGF1_SHA256 : CK.CKG_MGF1_SHA512,
-      source: CK.CKZ_DATA_SPECIFIED,
-      sourceData: null,
-    },
+    parameter: { type: binding.CK_PARAMS_RSA_OAEP, ...OAEP[hash], source: CK.CKZ_DATA_SPECIFIED, sourceData: null },
   })
   return Object.freeze({
     kind: 'decrypter' as const,
