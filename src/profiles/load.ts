@@ -297,11 +297,31 @@ export async function loadProfile(name?: string, options: LoadProfileOptions = {
   if (consumerKey === undefined || consumerKey === '') {
     throw invalid(chosen, auth.consumerKeyEnv === undefined ? 'auth.consumerKey or auth.consumerKeyEnv is required' : `environment variable ${auth.consumerKeyEnv} (auth.consumerKeyEnv) is not set`)
   }
-  let key: KeyObject | Signer
-  if (isPkcs11Reference(auth.key)) {
-    key = await openProfileSigner(auth.key.pkcs11, auth.signatureMethod === 'RSA-PSS' ? 'PS256' : 'RS256', { profile: chosen, where: 'auth.key.pkcs11', baseDir: base, env: lookup })
-  } else {
-    key = loadKeyFile(chosen, auth.key, base, env, options)
+  // A key held in an HSM (`key: { pkcs11: { ... } }`) is opened instead of loaded from a file.
+  if (isPkcs11Reference(auth.key)) return deepFreeze(await assemble(chosen, environment, url, await hsmAuth(chosen, auth, consumerKey, base, lookup, enforce), spec, base, options, lookup))
+  const keyPath = auth.key?.path ?? (auth.key?.pathEnv === undefined ? undefined : env[auth.key.pathEnv])
+  if (keyPath === undefined) throw invalid(chosen, 'auth.key.path (or pathEnv) is required')
+  const absoluteKey = isAbsolute(keyPath) ? keyPath : resolve(base, keyPath)
+  if (!existsSync(absoluteKey)) throw new ApisignError('ERR_FILE_NOT_FOUND', `profile ${chosen}: auth.key.path ${absoluteKey} does not exist`)
+  let password: string | undefined
+  if (auth.key.passwordEnv !== undefined) {
+    password = env[auth.key.passwordEnv]
+    if (password === undefined) throw invalid(chosen, `environment variable ${auth.key.passwordEnv} (auth.key.passwordEnv) is not set`)
+  } else if (auth.key.passwordFile !== undefined) {
+    const p = resolve(base, auth.key.passwordFile)
+    if (!existsSync(p)) throw new ApisignError('ERR_FILE_NOT_FOUND', `profile ${chosen}: auth.key.passwordFile ${p} does not exist`)
+    password = readFileSync(p, 'utf8').replace(/\r?\n$/, '')
+  }
+  let key: KeyObject
+  try {
+    key = loadSigningKey(absoluteKey, {
+      ...(password === undefined ? {} : { password }),
+      ...(auth.key.alias === undefined ? {} : { alias: auth.key.alias }),
+      filePermissions: options.keyFilePermissions ?? 'refuse',
+    })
+  } catch (error) {
+    if (error instanceof ApisignError) throw new ApisignError(error.code, `profile ${chosen}: ${error.message}`, { cause: error })
+    throw error
   }
   if (enforce && auth.certificate !== undefined) {
     // A key that is not the one the partner's certificate was issued for fails every call with "signature
@@ -313,8 +333,7 @@ export async function loadProfile(name?: string, options: LoadProfileOptions = {
       if (error instanceof ApisignError) throw new ApisignError(error.code, `profile ${chosen}: auth.certificate: ${error.message}`, { cause: error })
       throw error
     }
-    const keyOrPublic = 'kind' in key ? key.publicKey : key
-    if (keyOrPublic !== undefined && !keyMatchesCertificate(keyOrPublic, certificate)) {
+    if (!keyMatchesCertificate(key, certificate)) {
       throw new ApisignError('ERR_KEY_MISMATCH', `profile ${chosen}: the signing key does not match auth.certificate (${certificate.subject.replace(/\n/g, ', ')}); run apisign doctor`)
     }
   }
@@ -329,32 +348,39 @@ export async function loadProfile(name?: string, options: LoadProfileOptions = {
   return deepFreeze(await assemble(chosen, environment, url, oauth1, spec, base, options, lookup))
 }
 
-function loadKeyFile(chosen: string, keySpec: Extract<ProfileSpec['auth'], { scheme: 'oauth1' }>['key'], base: string, env: Readonly<Record<string, string | undefined>>, options: LoadProfileOptions): KeyObject {
-  const keyPath = keySpec?.path ?? (keySpec?.pathEnv === undefined ? undefined : env[keySpec.pathEnv])
-  if (keyPath === undefined) throw invalid(chosen, 'auth.key.path (or pathEnv) is required')
-  const absoluteKey = isAbsolute(keyPath) ? keyPath : resolve(base, keyPath)
-  if (!existsSync(absoluteKey)) throw new ApisignError('ERR_FILE_NOT_FOUND', `profile ${chosen}: auth.key.path ${absoluteKey} does not exist`)
-  let password: string | undefined
-  if (keySpec.passwordEnv !== undefined) {
-    password = env[keySpec.passwordEnv]
-    if (password === undefined) throw invalid(chosen, `environment variable ${keySpec.passwordEnv} (auth.key.passwordEnv) is not set`)
-  } else if (keySpec.passwordFile !== undefined) {
-    const p = resolve(base, keySpec.passwordFile)
-    if (!existsSync(p)) throw new ApisignError('ERR_FILE_NOT_FOUND', `profile ${chosen}: auth.key.passwordFile ${p} does not exist`)
-    password = readFileSync(p, 'utf8').replace(/\r?\n$/, '')
+// The OAuth1 auth of a profile whose key is in an HSM: the signer opened once, checked against
+// auth.certificate like a key file (a mismatch refuses the profile).
+async function hsmAuth(
+  chosen: string,
+  auth: Extract<ProfileSpec['auth'], { readonly scheme: 'oauth1' }>,
+  consumerKey: string,
+  base: string,
+  env: Readonly<Record<string, string | undefined>>,
+  enforce: boolean,
+): Promise<Profile['auth']> {
+  const ref = (auth.key as { pkcs11?: unknown }).pkcs11
+  const signer = await openProfileSigner(ref, auth.signatureMethod === 'RSA-PSS' ? 'PS256' : 'RS256', { profile: chosen, where: 'auth.key.pkcs11', baseDir: base, env })
+  if (enforce && auth.certificate !== undefined && signer.publicKey !== undefined) {
+    let certificate
+    try {
+      certificate = loadCertificate(isAbsolute(auth.certificate) ? auth.certificate : resolve(base, auth.certificate))
+    } catch (error) {
+      await signer.close()
+      if (error instanceof ApisignError) throw new ApisignError(error.code, `profile ${chosen}: auth.certificate: ${error.message}`, { cause: error })
+      throw error
+    }
+    if (!keyMatchesCertificate(signer.publicKey, certificate)) {
+      await signer.close()
+      throw new ApisignError('ERR_KEY_MISMATCH', `profile ${chosen}: the key in the token does not match auth.certificate (${certificate.subject.replace(/\n/g, ', ')}); run apisign doctor`)
+    }
   }
-  let key: KeyObject
-  try {
-    key = loadSigningKey(absoluteKey, {
-      ...(password === undefined ? {} : { password }),
-      ...(keySpec.alias === undefined ? {} : { alias: keySpec.alias }),
-      filePermissions: options.keyFilePermissions ?? 'refuse',
-    })
-  } catch (error) {
-    if (error instanceof ApisignError) throw new ApisignError(error.code, `profile ${chosen}: ${error.message}`, { cause: error })
-    throw error
+  return {
+    scheme: 'oauth1',
+    consumerKey,
+    key: signer,
+    ...(auth.dialect === undefined ? {} : { dialect: auth.dialect }),
+    ...(auth.signatureMethod === undefined ? {} : { signatureMethod: auth.signatureMethod }),
   }
-  return key
 }
 
 const SECRET_FIELD = /secret|password|token|^key$/i

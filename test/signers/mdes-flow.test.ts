@@ -230,11 +230,16 @@ describe('MDES-style flow with the signing and decryption keys in SoftHSM', () =
       notObject: ['x' as unknown as Record<string, unknown>, /must be an object/],
       badSessions: [{ ...base, pinEnv: hsm.pinEnv, maxSessions: 0 }, /maxSessions/],
     }
-    const profiles: Record<string, unknown> = { byFile: profileWith({ ...base, pinFile: './pin' }) }
+    const profiles: Record<string, unknown> = {
+      byFile: profileWith({ ...base, pinFile: './pin' }),
+      mismatch: { environment: 'sandbox', baseURL: gateway.url, auth: { scheme: 'oauth1', consumerKey: 'ck!mdes', certificate: sharedPath('keys/encryption/other-certificate.pem'), key: { pkcs11: { ...base, pinEnv: hsm.pinEnv } } } },
+    }
     for (const [name, [ref]] of Object.entries(cases)) profiles[name] = profileWith(ref)
     writeFileSync(join(dir, 'apisign.config.json'), JSON.stringify({ profiles }))
     const byFile = await loadProfile('byFile', { cwd: dir, env: hsm.env })
     expect(byFile.auth.scheme === 'oauth1' && 'kind' in byFile.auth.key && byFile.auth.key.kind).toBe('signer')
+    // The key in the token against the certificate the partner holds: refused at load, as for a key file.
+    expect(isApisignError(await loadProfile('mismatch', { cwd: dir, env: hsm.env }).catch((x: unknown) => x), 'ERR_KEY_MISMATCH')).toBe(true)
     for (const [name, [, message]] of Object.entries(cases)) {
       const e = await loadProfile(name, { cwd: dir, env: hsm.env }).catch((x: unknown) => x)
       expect(isApisignError(e, 'ERR_PROFILE_INVALID'), `${name}: ${String(e)}`).toBe(true)
