@@ -10,6 +10,7 @@ import axios, {
 import type { ApisignEncryptionConfig, FieldEncryption, MastercardEncryptionConfig } from '../encryption/index.js'
 import { createEncryption } from '../encryption/index.js'
 import { ApisignError, describeType } from '../errors.js'
+import { limitOption } from '../option-values.js'
 import { toWireUrl } from '../oauth1/index.js'
 import type { OAuth1AuthOptions } from '../schemes/oauth1-auth.js'
 import { type SchemeAuthOptions, resolveAuth } from '../schemes/table.js'
@@ -147,8 +148,10 @@ export function createClient(options: ClientOptions): AxiosInstance {
         : createEncryption(options.encryption as MastercardEncryptionConfig)
   const policy = resolveRetryPolicy(options.retry)
   const sleep = options.sleep ?? defaultSleep
-  const maxBodyLength = options.limits?.maxBodyLength ?? 10 * 1024 * 1024
-  const maxContentLength = options.limits?.maxContentLength ?? 50 * 1024 * 1024
+  // Validated here, once (issue 13 item 1): a NaN limit or timeout must never turn a bound off.
+  const maxBodyLength = limitOption(options.limits?.maxBodyLength, 'limits.maxBodyLength', 10 * 1024 * 1024, { integer: true })
+  const maxContentLength = limitOption(options.limits?.maxContentLength, 'limits.maxContentLength', 50 * 1024 * 1024, { integer: true })
+  const timeout = limitOption(options.timeout, 'timeout', 30_000, { integer: true })
   const inner = axios.getAdapter('http') as AxiosAdapter
 
   const adapter: AxiosAdapter = async (config) => {
@@ -276,7 +279,7 @@ export function createClient(options: ClientOptions): AxiosInstance {
   }
 
   const instance = axios.create({
-    timeout: options.timeout ?? 30_000,
+    timeout,
     ...options.axios,
     baseURL: options.baseURL,
     adapter,

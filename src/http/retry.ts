@@ -1,3 +1,4 @@
+import { limitOption } from '../option-values.js'
 /** When and how the client retries (every attempt is re-signed with a fresh nonce and timestamp). */
 export interface RetryPolicy {
   /** Retries after the first attempt. Default 2; 0 disables. */
@@ -35,15 +36,18 @@ export interface ResolvedRetryPolicy {
 /** Fill in the defaults. */
 export function resolveRetryPolicy(policy: RetryPolicy | false | undefined): ResolvedRetryPolicy {
   const p = policy === false ? { retries: 0, clockSkew: false } : (policy ?? {})
+  if (p === null || typeof p !== 'object') throw new TypeError('retry must be a policy object or false')
+  // Every number validated when the client is built (issue 13 item 1): NaN must not mean "no deadline".
+  const ms = (value: number | undefined, name: string, fallback: number) => limitOption(value, `retry.${name}`, fallback)
   return {
-    retries: p.retries ?? 2,
+    retries: limitOption(p.retries, 'retry.retries', 2, { integer: true }),
     methods: new Set((p.methods ?? ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']).map((m) => m.toUpperCase())),
     statuses: new Set(p.statuses ?? [429, 502, 503, 504]),
     networkErrors: p.networkErrors ?? true,
-    baseDelayMs: p.baseDelayMs ?? 200,
-    maxDelayMs: p.maxDelayMs ?? 5000,
-    retryAfterCapMs: p.retryAfterCapMs ?? 60_000,
-    deadlineMs: p.deadlineMs ?? 60_000,
+    baseDelayMs: ms(p.baseDelayMs, 'baseDelayMs', 200),
+    maxDelayMs: ms(p.maxDelayMs, 'maxDelayMs', 5000),
+    retryAfterCapMs: ms(p.retryAfterCapMs, 'retryAfterCapMs', 60_000),
+    deadlineMs: ms(p.deadlineMs, 'deadlineMs', 60_000),
     clockSkew: p.clockSkew ?? true,
   }
 }
