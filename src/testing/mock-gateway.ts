@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { parse as parseYaml } from 'yaml'
 import { type ApisignEncryptionConfig, type FieldEncryption, type MastercardEncryptionConfig, createEncryption } from '../encryption/index.js'
 import { ApisignError } from '../errors.js'
+import { limitOption } from '../option-values.js'
 import { type OpenApiSecurityScheme, type SecurityRequirement, indexOperations } from '../schemes/openapi.js'
 import { type SchemeId, type SchemeServerOptions, SCHEMES, schemeOf } from '../schemes/table.js'
 import type { SchemeVerdict, SchemeVerifier } from '../schemes/verifier-types.js'
@@ -48,6 +49,11 @@ export interface MockGatewayOptions {
   readonly log?: (line: string) => void
   /** Put the acceptable signature base string in 401 bodies, as gateways do. Default true. */
   readonly debug?: boolean
+  /**
+   * The OAuth 1.0a verdict (and so the 401 body) for an unknown consumer key: the gateway's own
+   * `ERR_OAUTH1_UNKNOWN_CONSUMER` (default) or `'signature-invalid'`, indistinguishable from a bad signature.
+   */
+  readonly unknownConsumer?: 'unknown-consumer' | 'signature-invalid'
 }
 
 /** A running mock gateway. */
@@ -195,6 +201,10 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options']
  * ```
  */
 export async function startMockGateway(options: MockGatewayOptions): Promise<MockGateway> {
+  if (options.rateLimit !== undefined) {
+    limitOption(options.rateLimit.requests, 'rateLimit.requests', 0, { integer: true })
+    limitOption(options.rateLimit.perMs ?? Number.NaN, 'rateLimit.perMs', 0, { positive: true })
+  }
   const spec = loadSpec(options.spec)
   if (typeof spec['paths'] !== 'object' || spec['paths'] === null) throw new ApisignError('ERR_SPEC_INVALID', 'spec has no paths')
   const now = options.now ?? Date.now
@@ -203,7 +213,9 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
   const defaultGuard: Guard | undefined =
     options.verifier !== undefined || options.consumers !== undefined
       ? {
-          verifier: options.verifier ?? createOAuth1Verifier({ consumers: options.consumers as ConsumerKeys, debug: options.debug ?? true, now }),
+          verifier:
+            options.verifier ??
+            createOAuth1Verifier({ consumers: options.consumers as ConsumerKeys, debug: options.debug ?? true, now, ...(options.unknownConsumer === undefined ? {} : { unknownConsumer: options.unknownConsumer }) }),
           rejectionBody: SCHEMES.oauth1.rejectionBody,
         }
       : undefined

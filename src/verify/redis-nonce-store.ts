@@ -79,6 +79,8 @@ return 1
  * ```
  */
 export function createRedisNonceStore(options: RedisNonceStoreOptions): NonceStore & { ready(): Promise<void> } {
+  // Options first: a bad one must fail before a connection is opened.
+  const quarantine = durationOption(options.restartQuarantineMs, 'restartQuarantineMs', 600_000, { unit: 'ms' })
   const own = !(options.redis instanceof Redis)
   const base: RedisOptions = { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 2000, lazyConnect: false }
   const redis =
@@ -90,7 +92,6 @@ export function createRedisNonceStore(options: RedisNonceStoreOptions): NonceSto
   redis.on('error', () => undefined) // surfaced per command as ERR_NONCE_STORE_UNAVAILABLE
   const prefix = options.prefix ?? 'apisign:nonce:'
   const epochKey = `${prefix}__epoch`
-  const quarantine = durationOption(options.restartQuarantineMs, 'restartQuarantineMs', 600_000, { unit: 'ms' })
   const now = options.now ?? Date.now
   const unavailable = (why: string, cause?: unknown) =>
     new ApisignError('ERR_NONCE_STORE_UNAVAILABLE', `nonce store unavailable: ${why}; request refused`, { cause })

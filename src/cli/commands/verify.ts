@@ -69,6 +69,7 @@ export function registerVerify(program: Command, io: CliIo): void {
     .option('--port <port>', 'port (default: a free one)', '0')
     .option('--json', 'print { url } as one JSON object once listening')
     .action(async (flags: { spec: string; profile?: string; consumerKey?: string; publicKey?: string; encryptionConfig?: string; security?: string; port: string; json?: boolean }) => {
+      const port = numberFlag(flags.port, '--port', { integer: true })
       let consumers: Record<string, { key: ReturnType<typeof createPublicKey> }> | undefined
       const security = flags.security === undefined ? undefined : readSecurityFile(resolve(io.cwd, flags.security), io.env)
       if (flags.profile !== undefined) {
@@ -95,7 +96,7 @@ export function registerVerify(program: Command, io: CliIo): void {
         ...(consumers === undefined ? {} : { consumers }),
         ...(security === undefined ? {} : { security }),
         ...(encryption === undefined ? {} : { encryption: encryption as unknown as MastercardEncryptionConfig }),
-        port: numberFlag(flags.port, '--port', { integer: true }),
+        port,
         log: (line) => io.stderr(`${line}\n`),
       })
       printResult(io, flags.json === true, { url: gateway.url })
