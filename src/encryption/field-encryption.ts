@@ -11,7 +11,7 @@ import {
   resolveEncryptionConfig,
 } from './config.js'
 import { compactDecrypt, compactEncrypt } from './jwe.js'
-import { legacyDecrypt, legacyEncrypt, parseLegacyDigest } from './legacy.js'
+import { legacyDecrypt, legacyDecryptionFailed, legacyEncrypt, parseLegacyDigest } from './legacy.js'
 import { deleteAt, expandPath, getAt, isPlainObject, setAt } from './paths.js'
 
 /** A message to encrypt or decrypt: the request/response URL, its JSON body and headers. */
@@ -65,13 +65,16 @@ function lowerCaseHeaders(headers: Readonly<Record<string, string | undefined>> 
  * legacy payloads), then JSON. Text that is not JSON comes back as the string itself (the reference
  * encrypts non-JSON strings raw), except where the mapping targets the whole body, which must be JSON.
  */
-function parsePlaintext(bytes: Buffer, toRoot: boolean, code: 'ERR_JWE_DECRYPTION_FAILED' | 'ERR_LEGACY_DECRYPTION_FAILED'): unknown {
-  if (!isUtf8(bytes)) throw new ApisignError(code, 'decrypted payload is not valid UTF-8 (tampered or wrong key)')
+function parsePlaintext(bytes: Buffer, toRoot: boolean, scheme: 'jwe' | 'legacy'): unknown {
+  // One failure for every way the plaintext can be wrong, the same as the cipher's own (issue 13 item 3):
+  // "not UTF-8" vs "bad padding" is a padding oracle on the unauthenticated legacy scheme.
+  const failed = () => (scheme === 'legacy' ? legacyDecryptionFailed() : new ApisignError('ERR_JWE_DECRYPTION_FAILED', 'JWE decryption failed'))
+  if (!isUtf8(bytes)) throw failed()
   const text = bytes.toString('utf8')
   try {
     return JSON.parse(text)
   } catch {
-    if (toRoot) throw new ApisignError(code, 'decrypted payload for the whole body is not JSON (tampered or wrong key)')
+    if (toRoot) throw failed()
     return text
   }
 }
@@ -223,7 +226,7 @@ export function createEncryption(
         ...(options.maxTokenLength === undefined ? {} : { maxTokenLength: options.maxTokenLength }),
         ...(options.allowRsaOaepSha1 === undefined ? {} : { allowRsaOaepSha1: options.allowRsaOaepSha1 }),
       })
-      return parsePlaintext(plaintext, toRoot, 'ERR_JWE_DECRYPTION_FAILED')
+      return parsePlaintext(plaintext, toRoot, 'jwe')
     }
     const legacy = resolved.legacy as NonNullable<ResolvedEncryptionConfig['legacy']>
     if (!isPlainObject(node) || node[field] === undefined) return NOT_ENCRYPTED
@@ -235,7 +238,7 @@ export function createEncryption(
     const digest = digestText === undefined ? legacy.digest : parseLegacyDigest(digestText)
     if (digest === undefined) throw new ApisignError('ERR_LEGACY_DECRYPTION_FAILED', 'unsupported OAEP digest in the encrypted payload')
     const bytes = legacyDecrypt({ encryptedValue: node[field], iv: read(legacy.ivName), encryptedKey: read(legacy.keyName) }, key, digest, legacy.encoding)
-    return parsePlaintext(bytes, toRoot, 'ERR_LEGACY_DECRYPTION_FAILED')
+    return parsePlaintext(bytes, toRoot, 'legacy')
   }
 
   return Object.freeze({
