@@ -7,6 +7,7 @@ import type { MastercardEncryptionConfig } from '../../encryption/index.js'
 import { loadPublicKey } from '../../keys/index.js'
 import { loadProfile } from '../../profiles/index.js'
 import { mapSecretReferences } from '../../profiles/load.js'
+import { checkSecretFilePermissions } from '../../profiles/security.js'
 import { startMockGateway } from '../../testing/index.js'
 import { createOAuth1Verifier } from '../../verify/index.js'
 import { CliExit, type CliIo, durationFlag, numberFlag, printResult, readInputFile } from '../io.js'
@@ -124,6 +125,10 @@ function readSecurityFile(path: string, env: Readonly<Record<string, string | un
       if (v === undefined) throw new ApisignError('ERR_CONFIG_INVALID', `${where}: environment variable ${ref.env} is not set`)
       return v
     }
-    return readInputFile(resolve(dirname(path), ref.file), where).toString('utf8').replace(/\r?\n$/, '')
+    const file = resolve(dirname(path), ref.file)
+    readInputFile(file, where) // a missing file is ERR_FILE_NOT_FOUND naming it, before its mode is looked at
+    // Secret files are private like key files (issue 13 item 6).
+    checkSecretFilePermissions(file, 'refuse', () => undefined)
+    return readInputFile(file, where).toString('utf8').replace(/\r?\n$/, '')
   }) as Record<string, Record<string, unknown>>
 }
