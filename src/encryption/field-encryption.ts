@@ -44,9 +44,24 @@ export interface FieldEncryption {
   readonly scheme: 'jwe' | 'legacy'
 }
 
+/** Longest URL matched against the path patterns (issue 13 item 12: the regex work is bounded). */
+export const MAX_MATCHED_URL_LENGTH = 8192
+
+/**
+ * The path a config pattern is matched against: the path only, whatever the caller passes (an absolute
+ * URL loses its scheme, host and port; a query or fragment is dropped), from a URL capped in length first.
+ */
 const pathOf = (url: string): string => {
-  const q = url.indexOf('?')
-  return q === -1 ? url : url.slice(0, q)
+  if (url.length > MAX_MATCHED_URL_LENGTH) throw new ApisignError('ERR_INPUT_TOO_LARGE', `URL exceeds ${MAX_MATCHED_URL_LENGTH} characters; not matched against the encryption paths`)
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
+    try {
+      return new URL(url).pathname
+    } catch {
+      throw new ApisignError('ERR_INVALID_URL', 'URL to match against the encryption paths is not valid')
+    }
+  }
+  const end = url.search(/[?#]/)
+  return end === -1 ? url : url.slice(0, end)
 }
 
 function endpointFor(config: ResolvedEncryptionConfig, url: string): CompiledEndpoint | undefined {
