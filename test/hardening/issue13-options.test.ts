@@ -89,6 +89,8 @@ describe('issue 13 item 1: every window, tolerance, TTL and limit option is vali
     expect(() => createClient({ baseURL: 'https://api.example.com', auth, limits: { maxContentLength: -1 } })).toThrow(/maxContentLength/)
     expect(() => createClient({ baseURL: 'https://api.example.com', auth, retry: { deadlineMs: Number.NaN } })).toThrow(/deadlineMs/)
     expect(() => createClient({ baseURL: 'https://api.example.com', auth, retry: { retries: 1.5 } })).toThrow(/retries/)
+    expect(() => createClient({ baseURL: 'https://api.example.com', auth: { scheme: 'jwt-bearer', apiKey: 'k', secret: 's', expiresIn: Number.NaN } })).toThrow(/expiresIn/)
+    expect(() => createClient({ baseURL: 'https://api.example.com', auth: { scheme: 'bearer-token', fetch: async () => ({ token: 't', expiresAtMs: 0 }), refreshBeforeMs: Number.NaN } })).toThrow(/refreshBeforeMs/)
   })
   it('the mock gateway refuses a NaN rate limit', async () => {
     await expect(startMockGateway({ spec: { paths: {} }, consumers, rateLimit: { requests: Number.NaN, perMs: 1000 } })).rejects.toThrow(/rateLimit.requests/)
