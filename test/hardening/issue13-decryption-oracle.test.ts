@@ -43,10 +43,13 @@ function tampers(bytes: Buffer, random: (n: number) => number, count: number): B
       case 2:
         out.push(Buffer.concat([b, Buffer.alloc(1 + random(16), random(256))]))
         break
-      case 3:
-        b[random(b.length)] = random(256)
+      case 3: {
+        // Replace a byte with another value (never the same one: that would be no tamper at all).
+        const at = random(b.length)
+        b[at] = (b[at] as number) ^ (1 + random(255))
         out.push(b)
         break
+      }
       default: {
         // The last byte of the second-to-last block: the classic CBC padding-oracle probe.
         const at = Math.max(0, b.length - 17)
