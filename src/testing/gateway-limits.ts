@@ -75,8 +75,10 @@ export function applyServerLimits(server: Server, limits: ResolvedGatewayLimits)
   server.maxConnections = limits.maxConnections
 }
 
-// RFC 9110 §7.2 Host: a reg-name or IPv4 address, or an IP literal in brackets, with an optional port.
-const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/
+// RFC 9110 §7.2 Host: a reg-name or IPv4 address, or an IP literal in brackets, with an optional port
+// (of at most 65535). `_` is allowed in labels: container and compose service names use it.
+const LABEL = '[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?'
+const HOST = new RegExp(`^(?:${LABEL}(?:\\.${LABEL})*|\\[[0-9A-Fa-f:.]{2,45}\\])(?::(\\d{1,5}))?$`)
 
 /**
  * The full URL of a request, or undefined (answer 400) when its target is not origin-form (`/path?query`:
@@ -91,7 +93,8 @@ const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](
 export function requestTarget(req: IncomingMessage): { url: string; pathname: string } | undefined {
   const host = req.headers.host
   const target = req.url
-  if (typeof host !== 'string' || !HOST.test(host) || typeof target !== 'string' || !target.startsWith('/') || target.startsWith('//')) return undefined
+  const hostMatch = typeof host === 'string' ? HOST.exec(host) : null
+  if (hostMatch === null || Number(hostMatch[1] ?? 0) > 65535 || typeof target !== 'string' || !target.startsWith('/') || target.startsWith('//')) return undefined
   try {
     const url = `http://${host}${target}`
     return { url, pathname: new URL(url).pathname }
