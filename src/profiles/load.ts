@@ -5,8 +5,9 @@ import { pathToFileURL } from 'node:url'
 import { parseEnv } from 'node:util'
 import { createEncryption } from '../encryption/index.js'
 import { ApisignError, describeType } from '../errors.js'
+import { limitOption } from '../option-values.js'
 import type { ClientOptions, OAuth1AuthOptions } from '../http/index.js'
-import type { RetryPolicy } from '../http/retry.js'
+import { type RetryPolicy, resolveRetryPolicy } from '../http/retry.js'
 import { type FilePermissionPolicy, keyMatchesCertificate, loadCertificate, loadSigningKey } from '../keys/index.js'
 import { fromEnv, fromFile } from '../schemes/appliers.js'
 import { SCHEMES, type SchemeAuthOptions, type SchemeId, resolveAuth } from '../schemes/table.js'
@@ -438,6 +439,15 @@ function assemble(chosen: string, environment: Environment, url: URL, auth: Prof
     })
   }
   if (spec.timeoutMs !== undefined && (!Number.isInteger(spec.timeoutMs) || spec.timeoutMs <= 0)) throw invalid(chosen, 'timeoutMs must be a positive integer')
+  // Limits and retry budgets are read the client's way here, so a NaN fails at load (issue 13 item 1).
+  try {
+    resolveRetryPolicy(spec.retry)
+    limitOption(spec.limits?.maxBodyLength, 'limits.maxBodyLength', 0, { integer: true })
+    limitOption(spec.limits?.maxContentLength, 'limits.maxContentLength', 0, { integer: true })
+  } catch (error) {
+    if (error instanceof TypeError) throw invalid(chosen, error.message)
+    throw error
+  }
 
   const profile: Profile = {
     name: chosen,

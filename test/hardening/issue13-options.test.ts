@@ -92,6 +92,24 @@ describe('issue 13 item 1: every window, tolerance, TTL and limit option is vali
     expect(() => createClient({ baseURL: 'https://api.example.com', auth: { scheme: 'jwt-bearer', apiKey: 'k', secret: 's', expiresIn: Number.NaN } })).toThrow(/expiresIn/)
     expect(() => createClient({ baseURL: 'https://api.example.com', auth: { scheme: 'bearer-token', fetch: async () => ({ token: 't', expiresAtMs: 0 }), refreshBeforeMs: Number.NaN } })).toThrow(/refreshBeforeMs/)
   })
+  it('a profile with a NaN limit or retry budget is refused at load', async () => {
+    const { loadProfile } = await import('../../src/profiles/index.js')
+    const { chmodSync, copyFileSync } = await import('node:fs')
+    const dir = mkdtempSync(join(tmpdir(), 'apisign-i13-profile-'))
+    try {
+      copyFileSync(sharedPath('keys/oauth1/private-key.pem'), join(dir, 'k.pem'))
+      chmodSync(join(dir, 'k.pem'), 0o600)
+      const profile = (extra: object) => ({ environment: 'sandbox', baseURL: 'https://sandbox.api.example.com', auth: { scheme: 'oauth1', consumerKey: 'ck', key: { path: './k.pem' } }, ...extra })
+      // JSON has no NaN, but an apisign.config.mjs computing Number(process.env.X) does.
+      for (const extra of [{ limits: { maxBodyLength: Number.NaN } }, { retry: { deadlineMs: Number.NaN } }, { limits: { maxContentLength: -1 } }]) {
+        writeFileSync(join(dir, 'apisign.config.mjs'), `export default { profiles: { sandbox: ${JSON.stringify(profile(extra)).replace('null', 'NaN')} } }`)
+        chmodSync(join(dir, 'apisign.config.mjs'), 0o644)
+        await expect(loadProfile('sandbox', { cwd: dir, env: {} }), JSON.stringify(extra)).rejects.toMatchObject({ code: 'ERR_PROFILE_INVALID' })
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
   it('the mock gateway refuses a NaN rate limit', async () => {
     await expect(startMockGateway({ spec: { paths: {} }, consumers, rateLimit: { requests: Number.NaN, perMs: 1000 } })).rejects.toThrow(/rateLimit.requests/)
   })
