@@ -58,6 +58,38 @@ describe.skipIf(!redisAvailable())('issue 13 item 2: the Redis nonce store detec
     }
   })
 
+  it('a failover to a replica that lacks the latest writes: the replay is refused on the promoted replica', async () => {
+    const replica = await startRedis({ replicaOf: redis.port })
+    const t = NOW + 5_000_000
+    const onMaster = createRedisNonceStore({ redis: redis.url, prefix: 'fo:', trustEmptyOnStart: true, now: () => t })
+    const consumers = { 'ck!known': { key: createPublicKey(key) } }
+    try {
+      const master = createOAuth1Verifier({ consumers, nonceStore: onMaster, now: () => t })
+      expect(await master.verify(received({ nonce: 'replicated', now: () => t }))).toMatchObject({ ok: true })
+      // Wait until the replica holds the epoch key (replication caught up)...
+      for (let i = 0; i < 100 && (await replica.command('EXISTS', 'fo:__epoch')) !== '1'; i++) await new Promise((r) => setTimeout(r, 50))
+      expect(await replica.command('EXISTS', 'fo:__epoch')).toBe('1')
+      // ...then cut the link, so the next write never reaches it: the replica lacks it, as after a crash.
+      await replica.command('REPLICAOF', 'NO', 'ONE')
+      const request = received({ nonce: 'not-replicated', now: () => t })
+      expect(await master.verify(request)).toMatchObject({ ok: true })
+      await redis.kill()
+      // The failover: verifiers now talk to the promoted replica, which has the epoch key but not the nonce.
+      const onReplica = createRedisNonceStore({ redis: replica.url, prefix: 'fo:', now: () => t })
+      try {
+        const promoted = createOAuth1Verifier({ consumers, nonceStore: onReplica, now: () => t })
+        expect(await promoted.verify(request)).toMatchObject({ ok: false, code: 'ERR_NONCE_STORE_UNAVAILABLE' })
+        expect(await promoted.verify(request)).toMatchObject({ ok: false, code: 'ERR_NONCE_STORE_UNAVAILABLE' })
+      } finally {
+        await onReplica.close?.()
+      }
+    } finally {
+      await onMaster.close?.()
+      await replica.stop()
+      await redis.restart()
+    }
+  })
+
   it('an epoch key written by another Redis process (a promoted replica has it replicated) starts a quarantine', async () => {
     const { Redis } = await import('ioredis')
     const admin = new Redis(redis.url)

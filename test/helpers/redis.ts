@@ -43,6 +43,8 @@ export interface RedisServer {
   save(): Promise<void>
   /** The live `run_id` from `INFO server`. */
   runId(): Promise<string>
+  /** Send one command (e.g. `REPLICAOF NO ONE`, a failover's promotion) and return the answer as text. */
+  command(...args: string[]): Promise<string>
   /** Kill and remove its directory. */
   stop(): Promise<void>
 }
@@ -76,15 +78,18 @@ async function command(port: number, ...args: string[]): Promise<string> {
   }
 }
 
-export async function startRedis(options: { persistent?: boolean } = {}): Promise<RedisServer> {
+export async function startRedis(options: { persistent?: boolean; replicaOf?: number } = {}): Promise<RedisServer> {
   const port = await freePort()
   const dir = mkdtempSync(join(tmpdir(), 'apisign-redis-'))
   let child: ChildProcess | undefined
   // Persistent: snapshots only when asked (SAVE), loaded at start-up from dir/dbfilename, as a default
   // Redis does; no AOF, so the snapshot is exactly what a restart brings back.
   const persistence = options.persistent === true ? ['--save', '', '--appendonly', 'no', '--dbfilename', 'dump.rdb'] : ['--save', '', '--appendonly', 'no']
+  // A replica of another test server (what a failover promotes).
+  if (options.replicaOf !== undefined) persistence.push('--replicaof', '127.0.0.1', String(options.replicaOf))
   const start = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', ...persistence, '--dir', dir], { stdio: 'ignore' })
+    // No 5 s wait before a replica's first sync (Redis 7's diskless default).
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--repl-diskless-sync-delay', '0', ...persistence, '--dir', dir], { stdio: 'ignore' })
     await waitForPort(port)
   }
   const kill = async () => {
@@ -112,6 +117,7 @@ export async function startRedis(options: { persistent?: boolean } = {}): Promis
       if (options.persistent !== true) throw new Error('save() needs startRedis({ persistent: true })')
       await command(port, 'SAVE')
     },
+    command: (...args: string[]) => command(port, ...args),
     async runId() {
       const info = await command(port, 'INFO', 'server')
       const id = /run_id:([0-9a-f]+)/.exec(info)?.[1]
