@@ -7,7 +7,7 @@ import { createEncryption } from '../encryption/index.js'
 import { ApisignError, describeType } from '../errors.js'
 import { limitOption } from '../option-values.js'
 import type { ClientOptions, OAuth1AuthOptions } from '../http/index.js'
-import { type RetryPolicy, resolveRetryPolicy } from '../http/retry.js'
+import { type RetryPolicy, resolveRetryPolicy } from '../pipeline/retry.js'
 import { type FilePermissionPolicy, keyMatchesCertificate, loadCertificate, loadSigningKey } from '../keys/index.js'
 import { fromEnv, fromFile } from '../schemes/appliers.js'
 import { SCHEMES, type SchemeAuthOptions, type SchemeId, resolveAuth } from '../schemes/table.js'
@@ -445,7 +445,7 @@ function assemble(chosen: string, environment: Environment, url: URL, auth: Prof
     limitOption(spec.limits?.maxBodyLength, 'limits.maxBodyLength', 0, { integer: true })
     limitOption(spec.limits?.maxContentLength, 'limits.maxContentLength', 0, { integer: true })
   } catch (error) {
-    if (error instanceof TypeError) throw invalid(chosen, error.message)
+    if (error instanceof TypeError || (error instanceof ApisignError && error.code === 'ERR_CONFIG_INVALID')) throw invalid(chosen, error.message)
     throw error
   }
 

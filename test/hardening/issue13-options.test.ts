@@ -190,7 +190,7 @@ describe('issue 13 item 8: unknown consumers', () => {
     let blocked = Number.POSITIVE_INFINITY
     for (const request of unknown) {
       vi.resetModules()
-      const fresh = (await import('../../src/verify/oauth1-verifier.js')) as typeof import('../../src/verify/oauth1-verifier.js')
+      const fresh = (await import('../../src/schemes/oauth1-verifier.js')) as typeof import('../../src/schemes/oauth1-verifier.js')
       blocked = Math.min(
         blocked,
         await maxBlockMs(async () => {

@@ -2,7 +2,7 @@ import { KeyObject, createHash, generateKeyPair, timingSafeEqual } from 'node:cr
 import { ApisignError, type ApisignErrorCode, isApisignError } from '../errors.js'
 import { loadPublicKey } from '../keys/index.js'
 import { type Duration, durationOption, limitOption } from '../option-values.js'
-import { invalidReceived } from '../schemes/verifier-types.js'
+import { invalidReceived } from './verifier-types.js'
 import {
   DIALECTS,
   type OAuth1Dialect,
@@ -13,7 +13,9 @@ import {
   parseAuthorizationHeader,
   resolveSignatureMethod,
   verifyBaseString,
+  verifyBaseStringAsync,
 } from '../oauth1/index.js'
+import type { ReceivedRequest } from '../pipeline/types.js'
 import { type NonceStore, createMemoryNonceStore } from './nonce-store.js'
 
 /** One verification key of a consumer, optionally expiring (rotation: the old key valid 24 h more). */
@@ -59,20 +61,16 @@ export interface OAuth1VerifierOptions {
   /** Put the acceptable signature base string in signature failures (gateway-style). Never a secret. */
   readonly debug?: boolean
   /**
+   * Verify RSA signatures in the libuv threadpool (`crypto.verify` with a callback), so a server handling
+   * many requests at once keeps its event loop free (the mock gateway does). Default false: inline.
+   */
+  readonly async?: boolean
+  /**
    * The verdict for a consumer key with no (live) key. `'unknown-consumer'` (default, what the gateway
    * does): `ERR_OAUTH1_UNKNOWN_CONSUMER`. `'signature-invalid'`: the same code, message and debug base
    * string as a bad signature, so the answer does not tell which consumer keys exist.
    */
   readonly unknownConsumer?: 'unknown-consumer' | 'signature-invalid'
-}
-
-/** A request as received: raw bytes, full URL, headers. */
-export interface ReceivedRequest {
-  readonly method: string
-  /** The full URL as received (scheme + Host + request-target). */
-  readonly url: string
-  readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>
-  readonly body?: Uint8Array | string | undefined
 }
 
 /** The verdict. */
@@ -141,6 +139,7 @@ export function createOAuth1Verifier(options: OAuth1VerifierOptions): OAuth1Veri
     // Consumers map to public keys only: an HMAC or PLAINTEXT method would need a shared secret per consumer.
     if (resolveSignatureMethod(name).family !== 'rsa') throw new TypeError(`signatureMethods: the verifier checks RSA signatures only (got ${name})`)
   }
+  if (options.async !== undefined && typeof options.async !== 'boolean') throw new TypeError('async must be true or false')
   const windowMs = durationOption(options.clockSkewSeconds, 'clockSkewSeconds', 300_000)
   const store = options.nonceStore ?? createMemoryNonceStore()
   const now = options.now ?? Date.now
@@ -240,7 +239,11 @@ export function createOAuth1Verifier(options: OAuth1VerifierOptions): OAuth1Veri
       signatureText = ''
     }
     let verified = false
-    for (const key of candidates) if (verifyBaseString(sbs, signatureText, signatureMethod, { key })) verified = true
+    if (options.async === true) {
+      // Every candidate is checked (no early exit), as inline, so unknown and known consumers cost the same.
+      const results = await Promise.all(candidates.map((key) => verifyBaseStringAsync(sbs, signatureText, signatureMethod, { key })))
+      verified = results.includes(true)
+    } else for (const key of candidates) if (verifyBaseString(sbs, signatureText, signatureMethod, { key })) verified = true
     if (found === undefined || keys.length === 0) {
       // Indistinguishable mode: exactly what a known consumer with a wrong signature gets.
       if (unknownConsumer === 'signature-invalid') {
