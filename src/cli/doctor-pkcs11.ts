@@ -60,8 +60,8 @@ export async function pkcs11Checks(ref: unknown, algorithm: SignerAlgorithm, c: 
       return undefined
     }
     add({ id: 'pkcs11-token', status: 'pass', message: `token ${JSON.stringify(String(r.token))} is present` })
-    if (code === 'ERR_HSM_PIN') {
-      add({ id: 'pkcs11-pin', status: 'fail', message: describe(error), fix: 'set the PIN variable (pinEnv) or file (pinFile) to the token\'s user PIN' })
+    if (code === 'ERR_HSM_PIN' || code === 'ERR_KEY_FILE_PERMISSIONS') {
+      add({ id: 'pkcs11-pin', status: 'fail', message: describe(error), fix: code === 'ERR_KEY_FILE_PERMISSIONS' ? 'chmod 600 the PIN file' : 'set the PIN variable (pinEnv) or file (pinFile) to the token\'s user PIN' })
       return undefined
     }
     add({ id: 'pkcs11-pin', status: 'pass', message: 'the PIN logs in' })

@@ -88,33 +88,51 @@ function decode(value: unknown, encoding: DataEncoding, what: string): Buffer {
   return Buffer.from(value, encoding)
 }
 
+/**
+ * The one failure of legacy decryption once the encoded parts are read: a failed key unwrap, a bad session
+ * key or IV length, bad PKCS#7 padding and (in field decryption) plaintext that is not UTF-8 or not JSON
+ * all give this same code and message. Distinct messages ("bad padding" vs "not valid UTF-8") are a
+ * padding oracle: the scheme has no MAC, so an attacker who can tell them apart recovers plaintext in a
+ * few thousand queries (Vaudenay 2002; issue 13 item 3).
+ *
+ * @example
+ * ```ts
+ * throw legacyDecryptionFailed()
+ * ```
+ */
+export const legacyDecryptionFailed = (cause?: unknown): ApisignError =>
+  new ApisignError('ERR_LEGACY_DECRYPTION_FAILED', 'legacy decryption failed', cause === undefined ? {} : { cause })
+
 function decodeParts(parts: { encryptedValue: unknown; iv: unknown; encryptedKey: unknown }, encoding: DataEncoding) {
-  const ct = decode(parts.encryptedValue, encoding, 'value')
-  const iv = decode(parts.iv, encoding, 'IV')
-  const wrapped = decode(parts.encryptedKey, encoding, 'key')
-  if (iv.length !== 16) throw new ApisignError('ERR_LEGACY_DECRYPTION_FAILED', 'legacy IV must be 16 bytes')
-  return { ct, iv, wrapped }
+  return { ct: decode(parts.encryptedValue, encoding, 'value'), iv: decode(parts.iv, encoding, 'IV'), wrapped: decode(parts.encryptedKey, encoding, 'key') }
 }
 
-const unwrapFailed = (cause?: unknown) =>
-  new ApisignError('ERR_LEGACY_DECRYPTION_FAILED', 'the session key could not be unwrapped (wrong decryption key or digest?)', cause === undefined ? {} : { cause })
-
-function decipher(key: Buffer, iv: Buffer, ct: Buffer): Buffer {
+// After the unwrap (undefined when it failed): a failed unwrap or a session key of a bad length goes on with
+// a random key, so it costs the same work as a padding failure, and every failure is the one error.
+function decipherWith(unwrappedKey: Buffer | undefined, iv: Buffer, ct: Buffer): Buffer {
+  let unwrapped = unwrappedKey !== undefined
+  let key = unwrappedKey ?? cryptoRandomBytes(16)
   if (key.length !== 16 && key.length !== 24 && key.length !== 32) {
-    throw new ApisignError('ERR_LEGACY_DECRYPTION_FAILED', 'the unwrapped session key has an invalid length')
+    unwrapped = false
+    key = cryptoRandomBytes(16)
   }
+  let plaintext: Buffer | undefined
   try {
-    const d = createDecipheriv(`aes-${key.length * 8}-cbc`, key, iv)
-    return Buffer.concat([d.update(ct), d.final()])
-  } catch (cause) {
-    throw new ApisignError('ERR_LEGACY_DECRYPTION_FAILED', 'legacy decryption failed: bad padding (tampered or wrong key)', { cause })
+    const decipher = createDecipheriv(`aes-${key.length * 8}-cbc`, key, iv.length === 16 ? iv : Buffer.alloc(16))
+    plaintext = Buffer.concat([decipher.update(ct), decipher.final()])
+  } catch {
+    plaintext = undefined
   }
+  if (plaintext === undefined || !unwrapped || iv.length !== 16) throw legacyDecryptionFailed()
+  return plaintext
 }
 
 /**
  * Decrypt a legacy value. A wrong key, a tampered wrapped key or a wrong digest fails the OAEP unwrap; a
  * tampered ciphertext usually fails the PKCS#7 padding check (the scheme has no MAC, so a change to the
- * IV or an early block is only caught when the result is not valid UTF-8 JSON, by the caller). A key held
+ * IV or an early block is only caught when the result is not valid UTF-8 JSON, by the caller). Every one
+ * of those is the same {@link legacyDecryptionFailed}; a failed unwrap goes on with a random session key
+ * (as RFC 7516 §11.5 asks of JWE), so it also costs the same work as a padding failure. A key held
  * elsewhere (a {@link Decrypter}) needs {@link legacyDecryptAsync}.
  *
  * @example
@@ -130,18 +148,19 @@ export function legacyDecrypt(
 ): Buffer {
   if (isDecrypter(privateKey)) throw asyncOnly('legacyDecrypt', 'legacyDecryptAsync')
   const { ct, iv, wrapped } = decodeParts(parts, encoding)
-  let key: Buffer
+  let key: Buffer | undefined
   try {
     key = privateDecrypt({ key: privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: nodeDigest(digest) }, wrapped)
-  } catch (cause) {
-    throw unwrapFailed(cause)
+  } catch {
+    key = undefined
   }
-  return decipher(key, iv, ct)
+  return decipherWith(key, iv, ct)
 }
 
 /**
  * {@link legacyDecrypt} with the session key unwrapped by a {@link Decrypter} (an HSM or KMS key) or,
- * given a `KeyObject`, by node:crypto. An outage of the key service is passed on as it is.
+ * given a `KeyObject`, by node:crypto: the same single failure for anything the ciphertext causes; an
+ * outage of the key service (`ERR_HSM_UNAVAILABLE`, ...) is passed on as it is.
  *
  * @example
  * ```ts
@@ -156,13 +175,13 @@ export async function legacyDecryptAsync(
 ): Promise<Buffer> {
   if (!isDecrypter(privateKey)) return legacyDecrypt(parts, privateKey, digest, encoding)
   const { ct, iv, wrapped } = decodeParts(parts, encoding)
-  let key: Buffer
+  let key: Buffer | undefined
   try {
     const out = await privateKey.decrypt(nodeDigest(digest), wrapped)
     key = Buffer.from(out.buffer, out.byteOffset, out.byteLength)
   } catch (cause) {
     if (isKeyServiceError(cause)) throw cause
-    throw unwrapFailed()
+    key = undefined
   }
-  return decipher(key, iv, ct)
+  return decipherWith(key, iv, ct)
 }

@@ -37,6 +37,8 @@ interface Context {
   readonly where: string
   readonly baseDir: string
   readonly env: Readonly<Record<string, string | undefined>>
+  /** The profile's key file policy, applied to a PIN file too. Default `refuse`. */
+  readonly filePermissions?: 'refuse' | 'warn' | 'ignore'
 }
 
 function check(ref: unknown, c: Context): Pkcs11KeyReference {
@@ -62,6 +64,7 @@ function options(ref: Pkcs11KeyReference, c: Context) {
     ...(ref.id === undefined ? {} : { id: ref.id }),
     ...(ref.pinEnv === undefined ? {} : { pinEnv: ref.pinEnv, env: c.env }),
     ...(ref.pinFile === undefined ? {} : { pinFile: resolve(c.baseDir, ref.pinFile) }),
+    ...(c.filePermissions === undefined ? {} : { pinFilePermissions: c.filePermissions }),
     ...(ref.maxSessions === undefined ? {} : { maxSessions: ref.maxSessions }),
   }
 }
@@ -123,7 +126,7 @@ export function openProfileDecrypter(ref: unknown, c: Context): Promise<Pkcs11De
 export async function withPkcs11Decrypter(
   config: Record<string, unknown>,
   profileRef: unknown,
-  c: { readonly profile?: string; readonly configDir: string; readonly baseDir: string; readonly env: Readonly<Record<string, string | undefined>> },
+  c: { readonly profile?: string; readonly configDir: string; readonly baseDir: string; readonly env: Readonly<Record<string, string | undefined>>; readonly filePermissions?: 'refuse' | 'warn' | 'ignore' },
 ): Promise<{ config: Record<string, unknown>; decrypter: Pkcs11Decrypter | undefined }> {
   const field = 'endpoints' in config && !('paths' in config) ? 'decryptionKey' : 'privateKey'
   const inConfig = config[field]
@@ -135,6 +138,7 @@ export async function withPkcs11Decrypter(
     where: fromProfile ? 'encryption.decryptionKey.pkcs11' : `encryption ${field}.pkcs11`,
     baseDir: fromProfile ? c.baseDir : c.configDir,
     env: c.env,
+    ...(c.filePermissions === undefined ? {} : { filePermissions: c.filePermissions }),
   })
   const { keyStore: _keyStore, keyStorePassword: _password, keyStoreAlias: _alias, ...rest } = config
   return { config: { ...rest, [field]: decrypter }, decrypter }

@@ -7,6 +7,7 @@
 import { createHmac, randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { ApisignError } from '../errors.js'
+import { type FilePermissionPolicy, checkPrivateFilePermissions } from '../keys/source.js'
 import { CK, type Handle, type Pkcs11Lib, ckrOf, loadBinding } from './pkcs11-binding.js'
 
 /** Where the user PIN comes from: an environment variable or a file, never a value in code or config. */
@@ -17,6 +18,8 @@ export interface PinSource {
   readonly pinFile?: string
   /** The environment `pinEnv` is read from. Default `process.env`. */
   readonly env?: Readonly<Record<string, string | undefined>>
+  /** A PIN file readable by group or others: `refuse` (default, `ERR_KEY_FILE_PERMISSIONS`), `warn` or `ignore`. */
+  readonly pinFilePermissions?: FilePermissionPolicy
 }
 
 // Errors that mean "what you hold is gone": the session, the handles, the login or the token itself.
@@ -182,17 +185,33 @@ export class TokenPool {
     if (!Number.isInteger(max) || max < 1 || max > 256) throw new TypeError('pkcs11.maxSessions must be an integer from 1 to 256')
     this.maxSessions = max
     this.token = options.token
-    this.pin = { ...(options.pinEnv === undefined ? {} : { pinEnv: options.pinEnv }), ...(options.pinFile === undefined ? {} : { pinFile: options.pinFile }), ...(options.env === undefined ? {} : { env: options.env }) }
+    if (options.pinFilePermissions !== undefined && !['refuse', 'warn', 'ignore'].includes(options.pinFilePermissions)) throw new TypeError('pinFilePermissions must be refuse, warn or ignore')
+    this.pin = {
+      ...(options.pinEnv === undefined ? {} : { pinEnv: options.pinEnv }),
+      ...(options.pinFile === undefined ? {} : { pinFile: options.pinFile }),
+      ...(options.env === undefined ? {} : { env: options.env }),
+      ...(options.pinFilePermissions === undefined ? {} : { pinFilePermissions: options.pinFilePermissions }),
+    }
     this.module = moduleFor(options.module)
   }
 
   private readPin(): string {
-    if (this.pin.pinFile !== undefined) {
+    const file = this.pin.pinFile
+    if (file !== undefined) {
+      let pin: string
       try {
-        return readFileSync(this.pin.pinFile, 'utf8').replace(/\r?\n$/, '')
+        pin = readFileSync(file, 'utf8').replace(/\r?\n$/, '')
       } catch (cause) {
-        throw new ApisignError('ERR_HSM_PIN', `the PIN file ${this.pin.pinFile} cannot be read`, { cause })
+        throw new ApisignError('ERR_HSM_PIN', `the PIN file ${file} cannot be read`, { cause })
       }
+      // A PIN file is a secret like a key file: others must not read it (issue 13's rule for secret files).
+      try {
+        checkPrivateFilePermissions(file, this.pin.pinFilePermissions ?? 'refuse', (m) => process.emitWarning(m.replace('private key file', 'PIN file'), { code: 'APISIGN_SECRET_FILE_PERMISSIONS' }))
+      } catch (error) {
+        if (error instanceof ApisignError) throw new ApisignError(error.code, error.message.replace('private key file', 'PIN file'), { details: error.details ?? {} })
+        throw error
+      }
+      return pin
     }
     const name = this.pin.pinEnv as string
     const value = (this.pin.env ?? process.env)[name]

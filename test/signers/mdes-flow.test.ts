@@ -4,7 +4,7 @@
 // with an encrypted token detail, and the client decrypts it with the key in the token. `keys inspect
 // --pkcs11` and `doctor` run on the same set-up, and no output carries the PIN.
 import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -230,14 +230,22 @@ describe('MDES-style flow with the signing and decryption keys in SoftHSM', () =
       notObject: ['x' as unknown as Record<string, unknown>, /must be an object/],
       badSessions: [{ ...base, pinEnv: hsm.pinEnv, maxSessions: 0 }, /maxSessions/],
     }
+    writeFileSync(join(dir, 'loose-pin'), hsm.pin, { mode: 0o644 })
+    chmodSync(join(dir, 'loose-pin'), 0o644)
     const profiles: Record<string, unknown> = {
       byFile: profileWith({ ...base, pinFile: './pin' }),
+      loosePin: profileWith({ ...base, pinFile: './loose-pin' }),
       mismatch: { environment: 'sandbox', baseURL: gateway.url, auth: { scheme: 'oauth1', consumerKey: 'ck!mdes', certificate: sharedPath('keys/encryption/other-certificate.pem'), key: { pkcs11: { ...base, pinEnv: hsm.pinEnv } } } },
     }
     for (const [name, [ref]] of Object.entries(cases)) profiles[name] = profileWith(ref)
     writeFileSync(join(dir, 'apisign.config.json'), JSON.stringify({ profiles }))
     const byFile = await loadProfile('byFile', { cwd: dir, env: hsm.env })
     expect(byFile.auth.scheme === 'oauth1' && 'kind' in byFile.auth.key && byFile.auth.key.kind).toBe('signer')
+    // A PIN file others can read is refused like a key file.
+    const loose = await loadProfile('loosePin', { cwd: dir, env: hsm.env }).catch((x: unknown) => x)
+    expect(isApisignError(loose, 'ERR_KEY_FILE_PERMISSIONS')).toBe(true)
+    expect((loose as Error).message).toContain('PIN file')
+    everything.push(String(loose))
     // The key in the token against the certificate the partner holds: refused at load, as for a key file.
     expect(isApisignError(await loadProfile('mismatch', { cwd: dir, env: hsm.env }).catch((x: unknown) => x), 'ERR_KEY_MISMATCH')).toBe(true)
     for (const [name, [, message]] of Object.entries(cases)) {
