@@ -3,6 +3,7 @@
 // token and encrypts the card with the partner's certificate, the mock gateway verifies and decrypts, answers
 // with an encrypted token detail, and the client decrypts it with the key in the token. `keys inspect
 // --pkcs11` and `doctor` run on the same set-up, and no output carries the PIN.
+import { spawn } from 'node:child_process'
 import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto'
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -16,7 +17,7 @@ import { createClient, createFetch } from '../../src/http/index.js'
 import { loadProfile } from '../../src/profiles/index.js'
 import { importPkcs11Key } from '../../src/signers/index.js'
 import { type MockGateway, startMockGateway } from '../../src/testing/index.js'
-import { readShared, sharedPath } from '../helpers/shared.js'
+import { REPO_ROOT, readShared, sharedPath } from '../helpers/shared.js'
 import { type SoftHsm, createSoftHsm } from '../helpers/softhsm.js'
 
 const TOKEN = 'mdes-sandbox'
@@ -216,6 +217,29 @@ describe('MDES-style flow with the signing and decryption keys in SoftHSM', () =
     expect(await doctorWith({ module: '/nonexistent/lib.so', token: TOKEN, label: 'x', pinEnv: hsm.pinEnv })).toMatchObject({ 'pkcs11-module': 'fail' })
     everything.push(JSON.stringify(absent), JSON.stringify(wrong))
   })
+  it('apisign mock --profile takes the public half of a key in the token (another process on the same token)', async () => {
+    const mockDir = mkdtempSync(join(tmpdir(), 'apisign-mock-hsm-'))
+    try {
+      const pkcs11 = { module: hsm.module, token: TOKEN, label: 'mdes-signing', pinEnv: hsm.pinEnv }
+      writeFileSync(join(mockDir, 'apisign.config.json'), JSON.stringify({ profiles: { sandbox: { environment: 'sandbox', baseURL: 'https://sandbox.api.example.com/mini', auth: { scheme: 'oauth1', consumerKey: 'ck!hsm', key: { pkcs11 } } } } }))
+      const child = spawn(process.execPath, [join(REPO_ROOT, 'dist/cli/main.js'), 'mock', '--spec', join(REPO_ROOT, 'openapi/payments-mini.yaml'), '--profile', 'sandbox', '--json'], { cwd: mockDir, env: { ...process.env, ...hsm.env }, stdio: ['ignore', 'pipe', 'pipe'] })
+      try {
+        const url = await new Promise<string>((resolve, reject) => {
+          child.stdout.on('data', (d: Buffer) => resolve((JSON.parse(d.toString()) as { url: string }).url))
+          child.stderr.on('data', (d: Buffer) => everything.push(d.toString()))
+          child.once('exit', (c) => reject(new Error(`mock exited ${c}`)))
+        })
+        const profile = await loadProfile('sandbox', { cwd: mockDir, env: hsm.env })
+        const api = createClient({ ...profile, baseURL: url })
+        expect((await api.get('/payments/pay_123')).data).toMatchObject({ id: 'pay_123', status: 'AUTHORIZED' })
+      } finally {
+        child.kill('SIGTERM')
+      }
+    } finally {
+      rmSync(mockDir, { recursive: true, force: true })
+    }
+  })
+
   it('profile references: a PIN file works; every mistake is a named ERR_PROFILE_INVALID', async () => {
     writeFileSync(join(dir, 'pin'), `${hsm.pin}\n`, { mode: 0o600 })
     const base = { module: hsm.module, token: TOKEN, label: 'mdes-signing' }
