@@ -87,8 +87,12 @@ class Module {
   private active = 0
   private readonly quiet: Array<() => void> = []
 
+  /** The most operations that were in the library at once (tests read it: the pool does overlap them). */
+  peakActive = 0
+
   enter(): void {
     this.active++
+    if (this.active > this.peakActive) this.peakActive = this.active
   }
 
   leave(): void {

@@ -20,7 +20,7 @@ import {
   signCompactJws,
 } from '../../src/signers/index.js'
 import { loadBinding } from '../../src/signers/pkcs11-binding.js'
-import { TokenPool } from '../../src/signers/pkcs11-pool.js'
+import { TokenPool, moduleFor } from '../../src/signers/pkcs11-pool.js'
 import { readShared, readSharedJson, sharedPath } from '../helpers/shared.js'
 import { type SoftHsm, createSoftHsm } from '../helpers/softhsm.js'
 
@@ -173,14 +173,18 @@ describe('signing keys in SoftHSM', () => {
     expect((await es256.sign(Buffer.from('x'))).length).toBe(64)
   })
 
-  it('runs 16 signatures at once on a pool of 2 sessions, each correct', async () => {
+  it('runs 16 signatures at once on a pool of 2 sessions, each correct, two at a time in the library', async () => {
     const signer = await openPkcs11Signer({ module: hsm.module, token: TOKEN, pinEnv: hsm.pinEnv, label: 'oauth-signing', maxSessions: 2 })
+    const module = moduleFor(hsm.module)
+    module.peakActive = 0
     try {
       const software = createKeySigner(oauthKey)
       const inputs = Array.from({ length: 16 }, (_, i) => Buffer.from(`message ${i}`))
       const got = await Promise.all(inputs.map((d) => signer.sign(d)))
       const want = await Promise.all(inputs.map((d) => software.sign(d)))
       expect(got.map((s) => Buffer.from(s).toString('base64'))).toEqual(want.map((s) => Buffer.from(s).toString('base64')))
+      // Two C_SignAsync calls were running on libuv's threads at once, never more than the pool's two.
+      expect(module.peakActive).toBe(2)
     } finally {
       await signer.close()
     }
