@@ -13,19 +13,25 @@ export function registerGenerate(program: Command, io: CliIo): void {
     .requiredOption('--out <dir>', 'output folder (the client goes to <out>/<name>/)')
     .option('--name <name>', 'client name (default: the spec file name)')
     .option('--generator <generator>', 'hey-api (default) | openapi-generator', 'hey-api')
-    .option('--jar <file>', 'openapi-generator: the generator JAR (else OPENAPI_GENERATOR_CLI_JAR)')
+    .option('--client <client>', 'axios (default) | fetch (openapi-generator: typescript-axios | typescript-fetch)', 'axios')
+    .option('--jar <file>', 'openapi-generator: the generator JAR (else OPENAPI_GENERATOR_CLI_JAR, else fetched into the cache)')
+    .option('--openapitools <file>', 'openapi-generator: the openapitools.json pinning its version and cache (default ./openapitools.json)')
     .option('--json', 'print { files, operations, seconds }')
-    .action(async (flags: { spec: string; out: string; name?: string; generator: string; jar?: string; json?: boolean }) => {
+    .action(async (flags: { spec: string; out: string; name?: string; generator: string; client: string; jar?: string; openapitools?: string; json?: boolean }) => {
       if (flags.generator !== 'hey-api' && flags.generator !== 'openapi-generator') {
         throw new ApisignError('ERR_CLI_USAGE', '--generator must be hey-api or openapi-generator')
       }
+      if (flags.client !== 'axios' && flags.client !== 'fetch') throw new ApisignError('ERR_CLI_USAGE', '--client must be axios or fetch')
+      if (flags.client === 'fetch' && flags.generator === 'hey-api') throw new ApisignError('ERR_CLI_USAGE', '--client fetch needs --generator openapi-generator')
       const spec = /^https?:\/\//i.test(flags.spec) ? flags.spec : resolve(io.cwd, flags.spec)
       const result = await generate({
         spec,
         out: resolve(io.cwd, flags.out),
         generator: flags.generator,
+        client: flags.client,
         ...(flags.name === undefined ? {} : { name: flags.name }),
-        ...(flags.jar === undefined ? {} : { jarPath: flags.jar }),
+        ...(flags.jar === undefined ? {} : { jarPath: resolve(io.cwd, flags.jar) }),
+        ...(flags.openapitools === undefined ? {} : { openapitools: resolve(io.cwd, flags.openapitools) }),
       })
       printResult(io, flags.json === true, { files: result.files, operations: result.operations, seconds: Number(result.seconds.toFixed(3)) })
     })
