@@ -26,14 +26,18 @@ export function referenceStatus(name: Reference): Status {
 /** `describe` when the reference is installed; else a loud skip, or a failing test under CI=true. */
 export function describeReference(name: Reference, title: string, body: () => void): void {
   const status = referenceStatus(name)
-  if (status.ok) {
+  describeWhen(status.ok, `${name} reference unavailable: ${status.reason ?? 'unknown'}`, title, body)
+}
+
+/** `describe` when `available`; else a loud skip locally, and a failing test under CI=true (CI installs it all). */
+export function describeWhen(available: boolean, why: string, title: string, body: () => void): void {
+  if (available) {
     describe(title, body)
     return
   }
-  const why = `${name} reference unavailable: ${status.reason ?? 'unknown'}`
   if (process.env['CI'] === 'true') {
     describe(title, () => {
-      it(`needs the ${name} reference (CI installs it with test/interop/setup.mjs)`, () => {
+      it('has what it needs (CI installs it: .ci/run)', () => {
         throw new Error(why)
       })
     })
