@@ -17,7 +17,11 @@ export interface GenerateOptions {
   readonly name?: string
   /** `hey-api` (default, runs offline) or `openapi-generator` (needs Java; its JAR is fetched on first use). */
   readonly generator?: 'hey-api' | 'openapi-generator'
-  /** `axios` (default) or `fetch`: openapi-generator runs `typescript-axios` or `typescript-fetch`. */
+  /**
+   * The HTTP client in the output: `axios` (default; wire it with `createClient`) or `fetch` (wire it with
+   * `createFetch`). hey-api: `@hey-api/client-axios` / `client-fetch` (`wireClient` takes either);
+   * openapi-generator: `typescript-axios` / `typescript-fetch` (`wireTypescriptAxios` / `wireTypescriptFetch`).
+   */
   readonly client?: OpenApiGeneratorClient
   /** openapi-generator only: the generator JAR (else `OPENAPI_GENERATOR_CLI_JAR`, else the cached one). */
   readonly jarPath?: string
@@ -51,7 +55,7 @@ function nameOf(options: GenerateOptions): string {
 }
 
 /**
- * Generate a typed axios client for an OpenAPI 3.0/3.1 spec with `@hey-api/openapi-ts` (offline), into
+ * Generate a typed axios or fetch client for an OpenAPI 3.0/3.1 spec with `@hey-api/openapi-ts` (offline), into
  * `<out>/<name>/`, replacing what was there (regeneration is one command and idempotent: same spec, same
  * bytes). Beside it, `apisign.json` records the operations and the encryption config derived from
  * `x-apisign-encrypt`. The signing wiring is not in the output: `wireClient(client, createClient(profile))`
@@ -65,15 +69,15 @@ function nameOf(options: GenerateOptions): string {
  */
 export async function generate(options: GenerateOptions): Promise<GenerateResult> {
   const started = performance.now()
+  const client = options.client ?? 'axios'
+  if (client !== 'axios' && client !== 'fetch') throw new TypeError("client must be 'axios' or 'fetch'")
   const spec: OpenApiDocument = await loadSpec(options.spec)
   const directory = resolve(options.out, nameOf(options))
-  const client = options.client ?? 'axios'
   let generatorVersion: string | undefined
   if ((options.generator ?? 'hey-api') === 'openapi-generator') {
     const oag = { ...(options.jarPath === undefined ? {} : { jarPath: options.jarPath }), ...(options.openapitools === undefined ? {} : { openapitools: options.openapitools }) }
     generatorVersion = runOpenApiGenerator(spec, directory, client, oag).version
   } else {
-    if (client !== 'axios') throw new TypeError("hey-api generates the axios client only (client: 'axios')")
     rmSync(directory, { recursive: true, force: true })
     mkdirSync(directory, { recursive: true })
     const { createClient } = await import('@hey-api/openapi-ts')
@@ -81,7 +85,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
       await createClient({
         input: structuredClone(spec) as never,
         output: { path: join(directory, 'client') },
-        plugins: ['@hey-api/client-axios', '@hey-api/typescript', '@hey-api/sdk'],
+        plugins: [client === 'fetch' ? '@hey-api/client-fetch' : '@hey-api/client-axios', '@hey-api/typescript', '@hey-api/sdk'],
         logs: { level: 'silent' },
       } as never)
     } catch (cause) {

@@ -226,16 +226,61 @@ export function verifyBaseString(
   return given.length === expected.length && timingSafeEqual(given, expected)
 }
 
+/**
+ * Like {@link verifyBaseString}, but an RSA verification runs in the libuv threadpool (`crypto.verify`
+ * with a callback), so a server verifying many requests at once keeps its event loop free. HMAC and
+ * PLAINTEXT compare inline. Never rejects for a bad signature: resolves `false`.
+ *
+ * @example
+ * ```ts
+ * await verifyBaseStringAsync(sbs, signatureB64, SIGNATURE_METHODS['RSA-SHA256'], { key: publicKey }) // true
+ * ```
+ */
+export function verifyBaseStringAsync(
+  baseString: string | Uint8Array,
+  signature: string | Uint8Array,
+  method: SignatureMethod,
+  material: SigningMaterial,
+): Promise<boolean> {
+  if (method.family !== 'rsa') {
+    try {
+      return Promise.resolve(verifyBaseString(baseString, signature, method, material))
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+  try {
+    assertRsaKey(material.key, 'verify')
+  } catch (error) {
+    return Promise.reject(error)
+  }
+  const data = typeof baseString === 'string' ? Buffer.from(baseString, 'utf8') : baseString
+  const sig = typeof signature === 'string' ? decodeBase64Strict(signature) : signature
+  if (sig === undefined) return Promise.resolve(false)
+  return new Promise((resolve) => {
+    try {
+      cryptoVerify(method.digest, data, rsaOptions(method, material.key as KeyObject), sig, (error, ok) => resolve(error === null && ok))
+    } catch {
+      resolve(false)
+    }
+  })
+}
+
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
 
 /**
  * Decode canonical padded base64; `undefined` for anything else (Buffer.from would skip junk silently).
+ * Canonical includes zero pad bits (RFC 4648 §3.5): `aGk=` and `aGl=` decode to the same bytes, and only
+ * the first is accepted, so each signature has exactly one accepted spelling (issue 13 item 7).
  *
  * @example
  * ```ts
- * decodeBase64Strict('aGk=') // <Buffer 68 69>; decodeBase64Strict('aGk') // undefined
+ * decodeBase64Strict('aGk=') // <Buffer 68 69>; decodeBase64Strict('aGk') // undefined; decodeBase64Strict('aGl=') // undefined
  * ```
  */
 export function decodeBase64Strict(text: string): Buffer | undefined {
-  return BASE64.test(text) ? Buffer.from(text, 'base64') : undefined
+  if (typeof text !== 'string' || !BASE64.test(text)) return undefined
+  const bytes = Buffer.from(text, 'base64')
+  // Re-encoding gives back the input exactly when every pad bit was zero.
+  return bytes.toString('base64') === text ? bytes : undefined
 }

@@ -3,7 +3,8 @@
 // providers resolved per attempt, so a rotated secret is picked up without a restart.
 import { readFileSync, statSync } from 'node:fs'
 import { ApisignError } from '../errors.js'
-import type { AuthApplier, Authorization } from '../http/index.js'
+import { limitOption } from '../option-values.js'
+import type { AuthApplier, Authorization, RequestToAuthorize } from '../pipeline/types.js'
 import { signJwt } from './jwt.js'
 
 /** A credential resolved per attempt. */
@@ -157,6 +158,8 @@ export function jwtBearerAuth(options: {
   expiresIn?: number
   now?: () => number
 }): AuthApplier {
+  // Checked when built, not on the first request (issue 13 item 1).
+  limitOption(options.expiresIn, 'expiresIn', 1, { integer: true, positive: true })
   const secret = provider(options.secret)
   const payload = options.payload ?? { resource: '*', action: '*', user_id: '*', api_key: options.apiKey }
   return {
@@ -192,7 +195,8 @@ export function composeAuth(...appliers: AuthApplier[]): AuthApplier {
       let body: Buffer | undefined
       let baseString: string | undefined
       for (const applier of appliers) {
-        const current = { ...request, ...(url === undefined ? {} : { url }), ...(body === undefined ? {} : { body }) }
+        // Property descriptors, not a spread: a streamed request's `body` is a getter that refuses to be read.
+        const current: RequestToAuthorize = url === undefined && body === undefined ? request : Object.defineProperties({} as RequestToAuthorize, { ...Object.getOwnPropertyDescriptors(request), ...(url === undefined ? {} : { url: { value: url, enumerable: true } }), ...(body === undefined ? {} : { body: { value: body, enumerable: true } }) })
         const result = await applier.apply(current, context)
         for (const [name, value] of Object.entries(result.headers)) {
           const clash = Object.keys(headers).find((k) => k.toLowerCase() === name.toLowerCase())
@@ -224,12 +228,13 @@ export function headerTokenAuth(options: {
   fetch: () => Promise<{ token: string; expiresAtMs: number }>
   refreshBeforeMs?: number
 }): AuthApplier {
+  const refreshBeforeMs = limitOption(options.refreshBeforeMs, 'refreshBeforeMs', 60_000)
   let current: { token: string; expiresAtMs: number } | undefined
   let pending: Promise<{ token: string; expiresAtMs: number }> | undefined
   return {
     async apply(_request, context) {
       const now = context.now()
-      if (current === undefined || current.expiresAtMs - (options.refreshBeforeMs ?? 60_000) <= now) {
+      if (current === undefined || current.expiresAtMs - refreshBeforeMs <= now) {
         pending ??= options.fetch().finally(() => {
           pending = undefined
         })

@@ -8,9 +8,8 @@ import { createPrivateKey, createPublicKey } from 'node:crypto'
 import { join } from 'node:path'
 import axios from 'axios'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { deriveEncryptionConfig, fetchOverClient, loadSpec, wireTypescriptAxios, wireTypescriptFetch } from '../../src/codegen/index.js'
-import { isApisignError } from '../../src/errors.js'
-import { type AuthApplier, createClient } from '../../src/http/index.js'
+import { deriveEncryptionConfig, loadSpec, wireTypescriptAxios, wireTypescriptFetch } from '../../src/codegen/index.js'
+import { type AuthApplier, createClient, createFetch } from '../../src/http/index.js'
 import { authForSpec, oauth1Auth } from '../../src/schemes/index.js'
 import { type MockGateway, startMockGateway } from '../../src/testing/index.js'
 import { REPO_ROOT, readShared } from '../helpers/shared.js'
@@ -89,14 +88,13 @@ describe('payments.yaml through openapi-generator clients: OAuth 1.0a signed, ca
     ])
   })
 
-  it('typescript-fetch over fetchOverClient: every operation round-trips, typed models included', async () => {
+  it('typescript-fetch over createFetch: every operation round-trips, typed models included', async () => {
     const { Configuration, PaymentsApi, RefundsApi, DocumentsApi } = await load('fetch', 'payments')
     const auth = recording(oauth1Auth({ scheme: 'oauth1', consumerKey: 'ck!oag', key }))
-    const api = createClient({ baseURL: gateway.url, auth, encryption: await encryption() })
-    const fetchApi = fetchOverClient(api)
-    const payments = wireTypescriptFetch<Any, Any>(PaymentsApi, Configuration, fetchApi, gateway.url)
-    const refunds = wireTypescriptFetch<Any, Any>(RefundsApi, Configuration, fetchApi, gateway.url)
-    const documents = wireTypescriptFetch<Any, Any>(DocumentsApi, Configuration, fetchApi, gateway.url)
+    const fetchApi = createFetch({ baseURL: gateway.url, auth, encryption: await encryption() })
+    const payments = wireTypescriptFetch<Any, Any>(PaymentsApi, Configuration, fetchApi)
+    const refunds = wireTypescriptFetch<Any, Any>(RefundsApi, Configuration, fetchApi)
+    const documents = wireTypescriptFetch<Any, Any>(DocumentsApi, Configuration, fetchApi)
     const before = gateway.requests.length
 
     const raw = async (call: Promise<Any>) => (await call).raw.json()
@@ -126,19 +124,21 @@ describe('payments.yaml through openapi-generator clients: OAuth 1.0a signed, ca
 
   it('typescript-fetch: a rejected signature is the generated ResponseError carrying the gateway answer', async () => {
     const { Configuration, PaymentsApi } = await load('fetch', 'payments')
-    const other = createClient({ baseURL: gateway.url, auth: { scheme: 'oauth1', consumerKey: 'ck!unknown', key }, retry: false })
-    const payments = wireTypescriptFetch<Any, Any>(PaymentsApi, Configuration, fetchOverClient(other), gateway.url)
+    const other = createFetch({ baseURL: gateway.url, auth: { scheme: 'oauth1', consumerKey: 'ck!unknown', key }, retry: false })
+    const payments = wireTypescriptFetch<Any, Any>(PaymentsApi, Configuration, other)
     const error = (await payments.getPayment({ paymentId: 'pay_1001' }).catch((e: unknown) => e)) as { name: string; response: Response }
     expect(error.name).toBe('ResponseError')
     expect(error.response.status).toBe(401)
     expect(JSON.stringify(await error.response.json())).toMatch(/ReasonCode/)
   })
 
-  it('fetchOverClient keeps apisign refusals typed (another origin never leaves the process)', async () => {
-    const fetchApi = fetchOverClient(createClient({ baseURL: gateway.url, auth: { scheme: 'oauth1', consumerKey: 'ck!oag', key } }))
-    const error = await fetchApi('https://elsewhere.example.com/payments').catch((e: unknown) => e)
-    expect(isApisignError(error, 'ERR_ORIGIN_NOT_ALLOWED')).toBe(true)
-    expect(() => wireTypescriptFetch(class {} as Any, class {} as Any, undefined as Any)).toThrow(TypeError)
+  it('wireTypescriptFetch: the base path is the signed fetch\'s unless given; misuse is a TypeError', async () => {
+    const { Configuration, PaymentsApi } = await load('fetch', 'payments')
+    const fetchApi = createFetch({ baseURL: gateway.url, auth: { scheme: 'oauth1', consumerKey: 'ck!oag', key } })
+    expect(wireTypescriptFetch<Any, Any>(PaymentsApi, Configuration, fetchApi).configuration.basePath).toBe(gateway.url)
+    expect(wireTypescriptFetch<Any, Any>(PaymentsApi, Configuration, fetchApi, 'http://127.0.0.1:1/v2').configuration.basePath).toBe('http://127.0.0.1:1/v2')
+    expect(() => wireTypescriptFetch(PaymentsApi, Configuration, undefined as Any)).toThrow(TypeError)
+    expect(() => wireTypescriptFetch(undefined as Any, Configuration, fetchApi)).toThrow(TypeError)
   })
 })
 
@@ -156,15 +156,13 @@ describe('ost.yaml through openapi-generator clients: OST HMAC in query and form
     })
   })
   afterAll(() => gateway.close())
-  const signed = () =>
-    createClient({
-      baseURL: gateway.url,
-      auth: authForSpec(spec, {
-        ostHmac: { apiKey: API_KEY, apiSecret: OST_SECRET },
-        jwtBearer: { apiKey: API_KEY, secret: JWT_SECRET, iat: true, expiresIn: 60 },
-        apiKey: { key: API_KEY },
-      }),
-    })
+  const credentials = () => ({
+    ostHmac: { apiKey: API_KEY, apiSecret: OST_SECRET },
+    jwtBearer: { apiKey: API_KEY, secret: JWT_SECRET, iat: true, expiresIn: 60 },
+    apiKey: { key: API_KEY },
+  })
+  const signed = () => createClient({ baseURL: gateway.url, auth: authForSpec(spec, credentials()) })
+  const signedFetch = () => createFetch({ baseURL: gateway.url, auth: authForSpec(spec, credentials()) })
   const expected = [
     ['GET', '/users/u-1/balance', 200, API_KEY],
     ['GET', '/transactions', 200, API_KEY],
@@ -186,14 +184,14 @@ describe('ost.yaml through openapi-generator clients: OST HMAC in query and form
 
   it('typescript-fetch', async () => {
     const { Configuration, UsersApi, TransactionsApi, ReportsApi } = await load('fetch', 'ost')
-    const fetchApi = fetchOverClient(signed())
+    const fetchApi = signedFetch()
     const before = gateway.requests.length
-    const users = wireTypescriptFetch<Any, Any>(UsersApi, Configuration, fetchApi, gateway.url)
+    const users = wireTypescriptFetch<Any, Any>(UsersApi, Configuration, fetchApi)
     expect(await users.getUserBalance({ userId: 'u-1' })).toEqual({ success: true, data: { result_type: 'balance', balance: { user_id: 'u-1', available_balance: '1000', unsettled_debit: '0' } } })
-    const transactions = wireTypescriptFetch<Any, Any>(TransactionsApi, Configuration, fetchApi, gateway.url)
+    const transactions = wireTypescriptFetch<Any, Any>(TransactionsApi, Configuration, fetchApi)
     expect(await transactions.listTransactions({ statuses: ['CREATED', 'SUCCESS'], limit: 5 })).toBeTypeOf('object')
     expect(await transactions.executeTransaction({ to: '0xabc', amount: '10', metaProperty: { name: 'gift', type: 'user_to_user' } })).toMatchObject({ data: { transaction: { status: 'CREATED' } } })
-    expect(await wireTypescriptFetch<Any, Any>(ReportsApi, Configuration, fetchApi, gateway.url).getDailyReport({ date: new Date('2026-11-24T00:00:00Z') })).toEqual({ date: '2026-11-24', total: 42 })
+    expect(await wireTypescriptFetch<Any, Any>(ReportsApi, Configuration, fetchApi).getDailyReport({ date: new Date('2026-11-24T00:00:00Z') })).toEqual({ date: '2026-11-24', total: 42 })
     expect(gateway.requests.slice(before).map((r) => [r.method, r.path, r.status, r.principal])).toEqual(expected)
   })
 })

@@ -104,7 +104,7 @@ describeWhen(hasJava, 'java is not on PATH (install a JRE 11+)', 'openapi-genera
     execFileSync(process.execPath, [join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', project], { stdio: 'pipe' })
   })
 
-  it('the CLI: --client fetch writes typescript-fetch and the same manifest; bad flags are usage errors', () => {
+  it('the CLI: --client fetch writes typescript-fetch and the same manifest; a bad --client is a usage error', () => {
     const out = join(scratch, 'cli')
     const run = spawnSync(process.execPath, [CLI, 'generate', '--generator', 'openapi-generator', '--client', 'fetch', '--spec', 'openapi/ost.yaml', '--out', out, '--json'], { cwd: REPO_ROOT, encoding: 'utf8' })
     expect(run.status, run.stderr).toBe(0)
@@ -117,8 +117,6 @@ describeWhen(hasJava, 'java is not on PATH (install a JRE 11+)', 'openapi-genera
     const bogus = spawnSync(process.execPath, [CLI, 'generate', '--generator', 'openapi-generator', '--client', 'angular', '--spec', 'openapi/ost.yaml', '--out', out], { cwd: REPO_ROOT, encoding: 'utf8' })
     expect(bogus.status).not.toBe(0)
     expect(bogus.stderr).toMatch(/--client must be axios or fetch/)
-    const heyFetch = spawnSync(process.execPath, [CLI, 'generate', '--client', 'fetch', '--spec', 'openapi/ost.yaml', '--out', out], { cwd: REPO_ROOT, encoding: 'utf8' })
-    expect(heyFetch.stderr).toMatch(/--client fetch needs --generator openapi-generator/)
   })
 
   it('an explicit JAR that does not exist is ERR_GENERATOR_UNAVAILABLE naming it', () => {

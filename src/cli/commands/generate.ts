@@ -8,12 +8,12 @@ import { type CliIo, printResult } from '../io.js'
 export function registerGenerate(program: Command, io: CliIo): void {
   program
     .command('generate')
-    .description('Generate a typed axios client from an OpenAPI 3.0/3.1 spec (file or URL)')
+    .description('Generate a typed axios or fetch client from an OpenAPI 3.0/3.1 spec (file or URL)')
     .requiredOption('--spec <fileOrUrl>', 'OpenAPI spec, YAML or JSON, path or http(s) URL')
     .requiredOption('--out <dir>', 'output folder (the client goes to <out>/<name>/)')
     .option('--name <name>', 'client name (default: the spec file name)')
     .option('--generator <generator>', 'hey-api (default) | openapi-generator', 'hey-api')
-    .option('--client <client>', 'axios (default) | fetch (openapi-generator: typescript-axios | typescript-fetch)', 'axios')
+    .option('--client <client>', 'axios (default) | fetch: hey-api client-axios | client-fetch (wire with createClient | createFetch); openapi-generator typescript-axios | typescript-fetch', 'axios')
     .option('--jar <file>', 'openapi-generator: the generator JAR (else OPENAPI_GENERATOR_CLI_JAR, else fetched into the cache)')
     .option('--openapitools <file>', 'openapi-generator: the openapitools.json pinning its version and cache (default ./openapitools.json)')
     .option('--json', 'print { files, operations, seconds }')
@@ -22,7 +22,6 @@ export function registerGenerate(program: Command, io: CliIo): void {
         throw new ApisignError('ERR_CLI_USAGE', '--generator must be hey-api or openapi-generator')
       }
       if (flags.client !== 'axios' && flags.client !== 'fetch') throw new ApisignError('ERR_CLI_USAGE', '--client must be axios or fetch')
-      if (flags.client === 'fetch' && flags.generator === 'hey-api') throw new ApisignError('ERR_CLI_USAGE', '--client fetch needs --generator openapi-generator')
       const spec = /^https?:\/\//i.test(flags.spec) ? flags.spec : resolve(io.cwd, flags.spec)
       const result = await generate({
         spec,
