@@ -12,7 +12,15 @@ import { dirname, join, resolve } from 'node:path'
 import { ApisignError } from '../errors.js'
 import type { OpenApiDocument } from './spec.js'
 
-/** The generator version apisign pins when no `openapitools.json` names one (the wrapper 2.35.0's newest). */
+/**
+ * The generator version apisign pins when no `openapitools.json` names one (the wrapper 2.35.0's newest).
+ *
+ * @example
+ * ```ts
+ * import { OPENAPI_GENERATOR_VERSION } from 'apisign/codegen'
+ * writeFileSync('openapitools.json', JSON.stringify({ 'generator-cli': { version: OPENAPI_GENERATOR_VERSION } }))
+ * ```
+ */
 export const OPENAPI_GENERATOR_VERSION = '7.23.0'
 
 // SHA-256 of the JARs Maven Central serves (org.openapitools:openapi-generator-cli); a downloaded JAR of one of
