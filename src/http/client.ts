@@ -11,6 +11,7 @@ import type { ApisignEncryptionConfig, FieldEncryption, MastercardEncryptionConf
 import { createEncryption } from '../encryption/index.js'
 import { ApisignError, describeType } from '../errors.js'
 import { toWireUrl } from '../oauth1/index.js'
+import { type ClientQuota, type RateLimitOptions, buildQuota, defaultQuotaKey, isClientQuota } from '../quotas/client-quota.js'
 import type { OAuth1AuthOptions } from '../schemes/oauth1-auth.js'
 import { type SchemeAuthOptions, resolveAuth } from '../schemes/table.js'
 import { serializeBody } from './body.js'
@@ -88,6 +89,12 @@ export interface ClientOptions {
   readonly now?: () => number
   /** Wait function for retries (tests). Default `setTimeout`. */
   readonly sleep?: (ms: number) => Promise<void>
+  /**
+   * The partner's quota for this key, enforced before each attempt is signed (apisign/quotas): windows such
+   * as `['5/1s', '5000/1d']`, optionally per operation, on Redis for a fleet (a 429 + Retry-After then
+   * pauses every instance); or a `createQuota` result shared by several clients.
+   */
+  readonly rateLimit?: RateLimitOptions | ClientQuota
   /** Other axios defaults (headers, httpAgent, ...). `adapter`, `baseURL` and limits are apisign's. */
   readonly axios?: CreateAxiosDefaults
 }
@@ -146,6 +153,8 @@ export function createClient(options: ClientOptions): AxiosInstance {
         ? (options.encryption as FieldEncryption)
         : createEncryption(options.encryption as MastercardEncryptionConfig)
   const policy = resolveRetryPolicy(options.retry)
+  const quota: ClientQuota | undefined =
+    options.rateLimit === undefined ? undefined : isClientQuota(options.rateLimit) ? options.rateLimit : buildQuota(options.rateLimit, defaultQuotaKey(options.auth, base), true)
   const sleep = options.sleep ?? defaultSleep
   const maxBodyLength = options.limits?.maxBodyLength ?? 10 * 1024 * 1024
   const maxContentLength = options.limits?.maxContentLength ?? 50 * 1024 * 1024
@@ -190,6 +199,8 @@ export function createClient(options: ClientOptions): AxiosInstance {
     for (;;) {
       attempt++
       const plain = Object.fromEntries(Object.entries(headers.toJSON()).map(([k, v]) => [k.toLowerCase(), String(v)]))
+      // Every attempt is a call the partner counts: wait for the quota before signing (a fresh timestamp).
+      await quota?.acquire({ method, url: wire }, base)
       const authorization = await auth.apply({ method, url: wire, headers: plain, body: body.bytes }, { now: clock, baseURL: base })
       const sendHeaders = new AxiosHeaders(headers)
       for (const [k, v] of Object.entries(authorization.headers)) sendHeaders.set(k, v)
@@ -229,6 +240,7 @@ export function createClient(options: ClientOptions): AxiosInstance {
       response.request = undefined
       const status = response.status
       debug('%s %s -> %d (attempt %d)', method, wire.pathname, status, attempt)
+      if (status === 429) await quota?.rateLimited(parseRetryAfter(response.headers['retry-after'], clock()))
       if (status >= 300 && status < 400) {
         const location = String(response.headers['location'] ?? '')
         let where = 'another location'

@@ -1,0 +1,178 @@
+// Several windows over one key, through rate-limiter-flexible (one fixed-window limiter per window, in
+// memory or as the library's atomic Redis script). A call is allowed only when every window has room: the
+// windows are consumed shortest first, and when one refuses, the points already taken from the others are
+// given back (`reward`), so a refused call never eats into the day's quota.
+import type { Redis } from 'ioredis'
+import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible'
+import type { QuotaWindow } from './windows.js'
+
+/** How full one window is for one key. */
+export interface WindowState {
+  readonly window: QuotaWindow
+  /** Calls counted in the current window (a refused call counts in the window that refused it). */
+  readonly used: number
+  readonly remaining: number
+  /** Milliseconds until the window resets (0 when nothing is counted). */
+  readonly resetsInMs: number
+}
+
+/** The outcome of one consume: allowed, or the first window that is full. */
+export type ConsumeResult = { readonly ok: true; readonly states: readonly WindowState[] } | { readonly ok: false; readonly full: WindowState }
+
+/** Options of {@link WindowLimiter}. */
+export interface WindowLimiterOptions {
+  readonly windows: readonly QuotaWindow[]
+  /** Shared counters on Redis; default in memory. */
+  readonly redis?: Redis
+  readonly keyPrefix: string
+  /** Added to every window's length (the client's safety margin against the partner's clock). Default 0. */
+  readonly marginMs?: number
+  /**
+   * Redis down: count in memory with this share of each window instead (`1/fleetSize`), rate-limiter-
+   * flexible's `insuranceLimiter`. Absent: a Redis error is thrown (fail closed).
+   */
+  readonly localShare?: number
+}
+
+// The library's own script with PEXPIRE instead of EXPIRE: it sets whole seconds (`EX floor(ms/1000)`),
+// and a 1.05 s window (1 s plus the client's margin) must stay 1.05 s. ARGV[4] is the limiter's duration
+// in seconds, fractional. Same keys, same reply shape ({consumed, pttl}).
+const INCR_PTTL_MS = `local ms = math.floor(tonumber(ARGV[4]) * 1000 + 0.5)
+redis.call('set', KEYS[1], 0, 'PX', ms, 'NX')
+local consumed = redis.call('incrby', KEYS[1], ARGV[1])
+local ttl = redis.call('pttl', KEYS[1])
+if ttl == -1 then
+  redis.call('pexpire', KEYS[1], ms)
+  ttl = ms
+end
+return {consumed, ttl}`
+
+const isRes = (value: unknown): value is RateLimiterRes => value instanceof RateLimiterRes
+
+function stateOf(window: QuotaWindow, res: RateLimiterRes | null, points: number): WindowState {
+  if (res === null) return { window, used: 0, remaining: points, resetsInMs: 0 }
+  return { window, used: res.consumedPoints, remaining: Math.max(0, points - res.consumedPoints), resetsInMs: Math.max(0, res.msBeforeNext) }
+}
+
+/**
+ * Several fixed windows over the same keys (e.g. 5/1s and 5000/1d per API key), in memory or on Redis.
+ *
+ * @example
+ * ```ts
+ * const limiter = new WindowLimiter({ windows: parseWindows(['5/1s', '5000/1d']), keyPrefix: 'apisign:quota' })
+ * const result = await limiter.consume('partner-key')
+ * if (!result.ok) console.log(`${result.full.window.label} frees in ${result.full.resetsInMs} ms`)
+ * ```
+ */
+export class WindowLimiter {
+  /** The windows, shortest first. */
+  readonly windows: readonly QuotaWindow[]
+  readonly #limiters: ReadonlyArray<{ window: QuotaWindow; limiter: RateLimiterAbstract }>
+
+  constructor(options: WindowLimiterOptions) {
+    const margin = options.marginMs ?? 0
+    this.windows = options.windows
+    this.#limiters = options.windows.map((window) => {
+      const duration = (window.perMs + margin) / 1000
+      const keyPrefix = `${options.keyPrefix}:${window.perMs}`
+      if (options.redis === undefined) return { window, limiter: new RateLimiterMemory({ points: window.requests, duration, keyPrefix }) }
+      const share = options.localShare
+      const insuranceLimiter =
+        share === undefined ? undefined : new RateLimiterMemory({ points: Math.max(1, Math.floor(window.requests * share)), duration, keyPrefix: `${keyPrefix}:local` })
+      const limiter = new RateLimiterRedis({
+        storeClient: options.redis,
+        points: window.requests,
+        duration,
+        keyPrefix,
+        // Disconnected: refuse (or go local) at once instead of waiting on a reconnect.
+        rejectIfRedisNotReady: true,
+        customIncrTtlLuaScript: INCR_PTTL_MS,
+        ...(insuranceLimiter === undefined ? {} : { insuranceLimiter }),
+      })
+      return { window, limiter }
+    })
+  }
+
+  /** Take one call from every window, or none: the first full window (shortest first) is reported. Throws when the store fails. */
+  async consume(key: string): Promise<ConsumeResult> {
+    const taken: Array<{ limiter: RateLimiterAbstract }> = []
+    const states: WindowState[] = []
+    for (const { window, limiter } of this.#limiters) {
+      try {
+        const res = await limiter.consume(key, 1)
+        taken.push({ limiter })
+        states.push(stateOf(window, res, window.requests))
+      } catch (error) {
+        // Give back what the other windows counted; a refused call costs nothing outside the full window.
+        await Promise.all(taken.map(({ limiter: l }) => l.reward(key, 1).catch(() => undefined)))
+        if (isRes(error)) return { ok: false, full: stateOf(window, error, window.requests) }
+        throw error
+      }
+    }
+    return { ok: true, states }
+  }
+
+  /** Give one call back to every window (a call that was counted but never sent). */
+  async refund(key: string): Promise<void> {
+    await Promise.all(this.#limiters.map(({ limiter }) => limiter.reward(key, 1).catch(() => undefined)))
+  }
+
+  /** How full each window is, without counting anything. Throws when the store fails. */
+  async peek(key: string): Promise<WindowState[]> {
+    return Promise.all(this.#limiters.map(async ({ window, limiter }) => stateOf(window, await limiter.get(key), window.requests)))
+  }
+}
+
+/** Options of {@link PauseFlag}. */
+export interface PauseFlagOptions {
+  readonly redis?: Redis
+  readonly keyPrefix: string
+  /** Redis down: keep the pause in memory (true) or throw (false, fail closed). */
+  readonly local?: boolean
+}
+
+/**
+ * A per-key "paused until" flag, shared on Redis so that a 429 seen by one instance pauses the fleet:
+ * rate-limiter-flexible's `block` (SET with an expiry) over a one-point limiter.
+ *
+ * @example
+ * ```ts
+ * const pause = new PauseFlag({ keyPrefix: 'apisign:pause' })
+ * await pause.pause('partner-key', 2000)
+ * await pause.remainingMs('partner-key') // about 2000
+ * ```
+ */
+export class PauseFlag {
+  readonly #limiter: RateLimiterAbstract
+
+  constructor(options: PauseFlagOptions) {
+    const keyPrefix = options.keyPrefix
+    this.#limiter =
+      options.redis === undefined
+        ? new RateLimiterMemory({ points: 1, duration: 1, keyPrefix })
+        : new RateLimiterRedis({
+            storeClient: options.redis,
+            points: 1,
+            duration: 1,
+            keyPrefix,
+            rejectIfRedisNotReady: true,
+            ...(options.local === true ? { insuranceLimiter: new RateLimiterMemory({ points: 1, duration: 1, keyPrefix: `${keyPrefix}:local` }) } : {}),
+          })
+  }
+
+  /**
+   * Pause `key` for `ms` (rounded up to whole seconds: `block` sets whole seconds, and Retry-After is
+   * delta-seconds anyway). A shorter pause never shortens a longer one already set.
+   */
+  async pause(key: string, ms: number): Promise<void> {
+    const seconds = Math.max(1, Math.ceil(ms / 1000))
+    if ((await this.remainingMs(key)) >= seconds * 1000) return
+    await this.#limiter.block(key, seconds)
+  }
+
+  /** Milliseconds the key stays paused (0: not paused). Throws when the store fails. */
+  async remainingMs(key: string): Promise<number> {
+    const res = await this.#limiter.get(key)
+    return res !== null && res.consumedPoints > 1 ? Math.max(0, res.msBeforeNext) : 0
+  }
+}
