@@ -2,7 +2,7 @@
 // paused fleet-wide by a 429 + Retry-After (issue 18, item 1).
 import { ApisignError } from '../errors.js'
 import { PauseFlag, WindowLimiter, type WindowState } from './limiter.js'
-import { type QuotaWindowSpec, type RedisConnection, connectRedis, nonNegativeInteger, parseWindows, positiveInteger } from './windows.js'
+import { type QuotaWindowSpec, type RedisConnection, connectRedis, firstConnection, nonNegativeInteger, parseWindows, positiveInteger } from './windows.js'
 
 /** `createClient({ rateLimit })` and a profile's `rateLimit`: the partner's quota for this key. */
 export interface RateLimitOptions {
@@ -129,6 +129,7 @@ export function buildQuota(options: RateLimitOptions, defaultKey: string | undef
   const operations = Object.entries(options.operations ?? {}).map(([spec, list]) => ({ ...operationMatcher(spec), spec, windows: parseWindows(list, `rateLimit.operations[${JSON.stringify(spec)}]`) }))
   const connection = options.redis === undefined ? undefined : connectRedis(options.redis, unrefRedis)
   const redis = connection?.redis
+  const connected = redis === undefined ? async () => undefined : firstConnection(redis)
   if (redis !== undefined) {
     for (const w of [...windows, ...operations.flatMap((o) => o.windows)]) {
       // rate-limiter-flexible's Redis store keeps whole seconds for shorter windows (no expiry at all below 1 s).
@@ -172,6 +173,7 @@ export function buildQuota(options: RateLimitOptions, defaultKey: string | undef
 
   async function serve(w: Waiter): Promise<void> {
     if (w.settled) return // its deadline passed while queued
+    await connected()
     const op = operationOf(w.request, w.baseURL)
     for (;;) {
       let paused: number
@@ -256,6 +258,7 @@ export function buildQuota(options: RateLimitOptions, defaultKey: string | undef
       const ms = Math.min(retryAfterMs, maxPauseMs)
       localPauseUntil = Math.max(localPauseUntil, now() + ms)
       try {
+        await connected()
         await pauseFlag.pause(key, ms)
       } catch {
         // Redis down: this instance still pauses (localPauseUntil); the others learn from their own 429.
@@ -263,6 +266,7 @@ export function buildQuota(options: RateLimitOptions, defaultKey: string | undef
     },
     async state() {
       try {
+        await connected()
         return await keyLimiter.peek(key)
       } catch (cause) {
         throw storeDown(cause)

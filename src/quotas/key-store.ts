@@ -5,7 +5,7 @@
 import { createHash, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { ApisignError } from '../errors.js'
-import { type RedisConnection, connectRedis, nonNegativeInteger } from './windows.js'
+import { type RedisConnection, connectRedis, firstConnection, nonNegativeInteger } from './windows.js'
 
 /**
  * What a key authenticates with: a shared `secret` (OST, JWT bearer, Basic, SigV4), a `key-pair` the store
@@ -154,20 +154,25 @@ function memoryBackend(): Backend {
 
 function redisBackend(redis: Redis, prefix: string): Backend {
   const recordKey = (id: string) => `${prefix}:key:${id}`
+  const connected = firstConnection(redis)
   return {
     async read(keyId) {
+      await connected()
       const text = await redis.get(recordKey(keyId))
       return text === null ? undefined : (JSON.parse(text) as KeyRecord)
     },
     async write(record, valueHashes) {
+      await connected()
       const multi = redis.multi().set(recordKey(record.keyId), JSON.stringify(record)).sadd(`${prefix}:ids`, record.keyId)
       for (const h of valueHashes) multi.set(`${prefix}:value:${h}`, record.keyId)
       await multi.exec()
     },
     async ids() {
+      await connected()
       return redis.smembers(`${prefix}:ids`)
     },
     async byHash(hash) {
+      await connected()
       return (await redis.get(`${prefix}:value:${hash}`)) ?? undefined
     },
     async touch(keyId, at) {

@@ -1,7 +1,7 @@
 // The provider side of quotas (issue 18, item 2): per-key windows, counted in memory or on Redis so that
 // several gateway instances share the counts, answered with X-RateLimit-* and Retry-After.
 import { WindowLimiter, type WindowState } from './limiter.js'
-import { type QuotaWindowSpec, type RedisConnection, connectRedis, parseWindows } from './windows.js'
+import { type QuotaWindowSpec, type RedisConnection, connectRedis, firstConnection, parseWindows } from './windows.js'
 
 /** Options of {@link createProviderQuotas}. */
 export interface ProviderQuotaOptions {
@@ -79,6 +79,7 @@ export function createProviderQuotas(options: ProviderQuotaOptions): ProviderQuo
   if (typeof prefix !== 'string' || prefix === '') throw new TypeError('quotas.keyPrefix must be a non-empty string')
   const connection = options.redis === undefined ? undefined : connectRedis(options.redis)
   const redis = connection?.redis
+  const connected = redis === undefined ? async () => undefined : firstConnection(redis)
   const make = (specs: unknown, what: string, keyPrefix: string) => {
     const windows = parseWindows(specs, what)
     if (redis !== undefined) for (const w of windows) if (w.perMs < 1000) throw new TypeError(`${what} ${w.label}: windows on Redis must be at least 1s`)
@@ -96,6 +97,7 @@ export function createProviderQuotas(options: ProviderQuotaOptions): ProviderQuo
 
   return {
     async check(principal, operation) {
+      await connected()
       const keyLimiter = limiterOf(principal)
       const opLimiter = operation === undefined ? undefined : perOperation.get(operation)
       const states: WindowState[] = []
@@ -115,6 +117,7 @@ export function createProviderQuotas(options: ProviderQuotaOptions): ProviderQuo
       return { allowed: true, headers: rateLimitHeaders(states) }
     },
     async state(principal) {
+      await connected()
       return (await limiterOf(principal)?.peek(principal)) ?? []
     },
     async close() {

@@ -100,6 +100,29 @@ export function parseWindows(specs: unknown, what = 'windows'): QuotaWindow[] {
 /** A Redis connection: an ioredis client (yours, left open) or a URL / options (apisign's, closed by `close()`). */
 export type RedisConnection = Redis | string | RedisOptions
 
+/**
+ * Resolves once the client has connected for the first time (or after `timeoutMs`): with no offline queue,
+ * a command sent while the first connection is still being made would fail although Redis is up. After
+ * that, a disconnection is Redis being down, answered at once.
+ */
+export function firstConnection(redis: Redis, timeoutMs = 2000): () => Promise<void> {
+  let waiting: Promise<void> | undefined
+  return () => {
+    if (redis.status === 'ready') return Promise.resolve()
+    waiting ??= new Promise<void>((resolve) => {
+      const timer = setTimeout(done, timeoutMs)
+      timer.unref?.()
+      function done() {
+        clearTimeout(timer)
+        redis.off('ready', done)
+        resolve()
+      }
+      redis.once('ready', done)
+    })
+    return waiting
+  }
+}
+
 /** An ioredis client with fail-fast settings (no offline queue: a down Redis answers at once, never queues). */
 export function connectRedis(connection: RedisConnection, unref = false): { redis: Redis; own: boolean } {
   if (connection instanceof Redis) return { redis: connection, own: false }
