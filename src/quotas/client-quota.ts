@@ -57,7 +57,7 @@ export interface ClientQuota {
   rateLimited(retryAfterMs: number | undefined): Promise<void>
   /** How full the key's windows are (no call counted). */
   state(): Promise<WindowState[]>
-  /** Close the Redis connection apisign opened (not one you passed). */
+  /** Close apisign's Redis connection (a client you passed is duplicated, never closed). */
   close(): Promise<void>
 }
 

@@ -156,6 +156,9 @@ export class PauseFlag {
             duration: 1,
             keyPrefix,
             rejectIfRedisNotReady: true,
+            // Every limiter on a client must define the same script: the library registers it under one
+            // command name per client, and the last definition wins.
+            customIncrTtlLuaScript: INCR_PTTL_MS,
             ...(options.local === true ? { insuranceLimiter: new RateLimiterMemory({ points: 1, duration: 1, keyPrefix: `${keyPrefix}:local` }) } : {}),
           })
   }

@@ -97,7 +97,7 @@ export function parseWindows(specs: unknown, what = 'windows'): QuotaWindow[] {
   return windows.sort((a, b) => a.perMs - b.perMs)
 }
 
-/** A Redis connection: an ioredis client (yours, left open) or a URL / options (apisign's, closed by `close()`). */
+/** A Redis connection: an ioredis client (duplicated: yours stays as it is) or a URL / options. `close()` closes apisign's connection. */
 export type RedisConnection = Redis | string | RedisOptions
 
 /**
@@ -125,7 +125,14 @@ export function firstConnection(redis: Redis, timeoutMs = 2000): () => Promise<v
 
 /** An ioredis client with fail-fast settings (no offline queue: a down Redis answers at once, never queues). */
 export function connectRedis(connection: RedisConnection, unref = false): { redis: Redis; own: boolean } {
-  if (connection instanceof Redis) return { redis: connection, own: false }
+  // Your client is duplicated (same options, a connection of our own, closed by close()): rate-limiter-
+  // flexible registers its script under one command name per client, and another limiter of yours on the
+  // same client would replace our millisecond-precise one.
+  if (connection instanceof Redis) {
+    const copy = connection.duplicate()
+    copy.on('error', () => undefined)
+    return { redis: copy, own: true }
+  }
   const opened = open(connection)
   // A client made from a URL in a profile has no close(): its socket must not keep the process alive.
   if (unref) opened.on('connect', () => (opened as unknown as { stream?: { unref?: () => void } }).stream?.unref?.())
