@@ -107,8 +107,20 @@ export function createQuota(options: RateLimitOptions, defaultKey?: string): Cli
   return buildQuota(options, defaultKey, false)
 }
 
-/** createQuota, for createClient: a Redis connection it opens from a URL never holds the process open. */
-export function buildQuota(options: RateLimitOptions, defaultKey: string | undefined, unrefRedis: boolean): ClientQuota {
+/**
+ * Check `rateLimit` options without connecting anywhere (profiles call it at load): every window, bound
+ * and choice, as createQuota would.
+ *
+ * @example
+ * ```ts
+ * validateRateLimit({ windows: ['5/1s', '5000/1d'], onRedisDown: 'local' }) // throws TypeError on a NaN, a typo, a missing fleetSize
+ * ```
+ */
+export function validateRateLimit(options: RateLimitOptions, defaultKey = 'key'): void {
+  resolveOptions(options, defaultKey)
+}
+
+function resolveOptions(options: RateLimitOptions, defaultKey: string | undefined) {
   if (options === null || typeof options !== 'object') throw new TypeError('rateLimit must be an object such as { windows: ["5/1s"] }')
   const windows = parseWindows(options.windows, 'rateLimit.windows')
   const given = options.key ?? defaultKey
@@ -127,15 +139,28 @@ export function buildQuota(options: RateLimitOptions, defaultKey: string | undef
   const now = options.now ?? Date.now
   if (typeof now !== 'function') throw new TypeError('rateLimit.now must be a function')
   const operations = Object.entries(options.operations ?? {}).map(([spec, list]) => ({ ...operationMatcher(spec), spec, windows: parseWindows(list, `rateLimit.operations[${JSON.stringify(spec)}]`) }))
-  const connection = options.redis === undefined ? undefined : connectRedis(options.redis, unrefRedis)
-  const redis = connection?.redis
-  const connected = redis === undefined ? async () => undefined : firstConnection(redis)
-  if (redis !== undefined) {
+  if (options.redis !== undefined) {
+    if (typeof options.redis === 'string') {
+      try {
+        new URL(options.redis)
+      } catch {
+        throw new TypeError('rateLimit.redis must be an ioredis client, a redis:// URL or ioredis options')
+      }
+    }
     for (const w of [...windows, ...operations.flatMap((o) => o.windows)]) {
       // rate-limiter-flexible's Redis store keeps whole seconds for shorter windows (no expiry at all below 1 s).
       if (w.perMs < 1000) throw new TypeError(`rateLimit window ${w.label}: windows on Redis must be at least 1s`)
     }
   }
+  return { windows, key, marginMs, maxWaiting, maxWaitMs, maxPauseMs, onRedisDown, fleetSize, prefix, now, operations }
+}
+
+/** createQuota, for createClient: a Redis connection it opens from a URL never holds the process open. */
+export function buildQuota(options: RateLimitOptions, defaultKey: string | undefined, unrefRedis: boolean): ClientQuota {
+  const { windows, key, marginMs, maxWaiting, maxWaitMs, maxPauseMs, onRedisDown, fleetSize, prefix, now, operations } = resolveOptions(options, defaultKey)
+  const connection = options.redis === undefined ? undefined : connectRedis(options.redis, unrefRedis)
+  const redis = connection?.redis
+  const connected = redis === undefined ? async () => undefined : firstConnection(redis)
   const localShare = onRedisDown === 'local' ? 1 / (fleetSize ?? 1) : undefined
   const shared = { marginMs, ...(redis === undefined ? {} : { redis }), ...(localShare === undefined ? {} : { localShare }) }
   const keyLimiter = new WindowLimiter({ windows, keyPrefix: `${prefix}:key`, ...shared })
