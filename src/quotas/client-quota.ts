@@ -81,7 +81,14 @@ function operationMatcher(spec: string): { method: string; pattern: RegExp } {
   return { method: (m[1] as string).toUpperCase(), pattern: new RegExp(`^${source}/?$`) }
 }
 
-/** The error for a full window: which one, and when it frees. */
+/**
+ * The error for a full window: which one, and when it frees (in the message and in `details`).
+ *
+ * @example
+ * ```ts
+ * throw rateLimitedError(result.full, 'partner-key', Date.now(), 'not waiting')
+ * ```
+ */
 export function rateLimitedError(full: WindowState, key: string, now: number, why: string): ApisignError {
   const freesAt = now + full.resetsInMs
   return new ApisignError(
@@ -201,9 +208,21 @@ export function buildQuota(options: RateLimitOptions, defaultKey: string | undef
     await connected()
     const op = operationOf(w.request, w.baseURL)
     for (;;) {
+      // The pause flag and the windows in one round trip; a call counted while paused is given back.
       let paused: number
+      let result: Awaited<ReturnType<WindowLimiter['consume']>>
       try {
-        paused = Math.max(localPauseUntil - now(), await pauseFlag.remainingMs(key))
+        const [flag, keyResult, opResult] = await Promise.all([
+          pauseFlag.remainingMs(key),
+          keyLimiter.consume(key),
+          op === undefined ? undefined : op.limiter.consume(`${key}:${op.spec}`),
+        ])
+        paused = Math.max(localPauseUntil - now(), flag)
+        result = !keyResult.ok ? keyResult : opResult !== undefined && !opResult.ok ? opResult : keyResult
+        const refunds: Array<Promise<void>> = []
+        if (keyResult.ok && (paused > 0 || !result.ok)) refunds.push(keyLimiter.refund(key))
+        if (op !== undefined && opResult?.ok === true && (paused > 0 || !result.ok)) refunds.push(op.limiter.refund(`${key}:${op.spec}`))
+        await Promise.all(refunds)
       } catch (cause) {
         throw storeDown(cause)
       }
@@ -211,17 +230,6 @@ export function buildQuota(options: RateLimitOptions, defaultKey: string | undef
         if (now() + paused > w.deadline) throw expired(undefined)
         await sleep(paused)
         continue
-      }
-      let result
-      try {
-        result = await keyLimiter.consume(key)
-        if (result.ok && op !== undefined) {
-          const opResult = await op.limiter.consume(`${key}:${op.spec}`)
-          if (!opResult.ok) await keyLimiter.refund(key)
-          result = opResult
-        }
-      } catch (cause) {
-        throw storeDown(cause)
       }
       if (result.ok) return
       lastFull = result.full

@@ -93,23 +93,23 @@ export class WindowLimiter {
     })
   }
 
-  /** Take one call from every window, or none: the first full window (shortest first) is reported. Throws when the store fails. */
+  /**
+   * Take one call from every window, or none: the first full window (shortest first) is reported. The
+   * windows are asked at once (one round trip to Redis, however many windows); when one refuses, the
+   * others are given their point back. Throws when the store fails.
+   */
   async consume(key: string): Promise<ConsumeResult> {
-    const taken: Array<{ limiter: RateLimiterAbstract }> = []
-    const states: WindowState[] = []
-    for (const { window, limiter } of this.#limiters) {
-      try {
-        const res = await limiter.consume(key, 1)
-        taken.push({ limiter })
-        states.push(stateOf(window, res, window.requests))
-      } catch (error) {
-        // Give back what the other windows counted; a refused call costs nothing outside the full window.
-        await Promise.all(taken.map(({ limiter: l }) => l.reward(key, 1).catch(() => undefined)))
-        if (isRes(error)) return { ok: false, full: stateOf(window, error, window.requests) }
-        throw error
-      }
+    const settled = await Promise.allSettled(this.#limiters.map(({ limiter }) => limiter.consume(key, 1)))
+    if (settled.every((r) => r.status === 'fulfilled')) {
+      return { ok: true, states: settled.map((r, i) => stateOf((this.#limiters[i] as { window: QuotaWindow }).window, (r as PromiseFulfilledResult<RateLimiterRes>).value, this.windows[i]?.requests ?? 0)) }
     }
-    return { ok: true, states }
+    // Give back what the other windows counted: a refused call costs nothing outside the full window.
+    await Promise.all(settled.map((r, i) => (r.status === 'fulfilled' ? (this.#limiters[i] as { limiter: RateLimiterAbstract }).limiter.reward(key, 1).catch(() => undefined) : undefined)))
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected' && !isRes(r.reason))
+    if (failed !== undefined) throw failed.reason
+    const i = settled.findIndex((r) => r.status === 'rejected')
+    const { window } = this.#limiters[i] as { window: QuotaWindow }
+    return { ok: false, full: stateOf(window, (settled[i] as PromiseRejectedResult).reason as RateLimiterRes, window.requests) }
   }
 
   /** Give one call back to every window (a call that was counted but never sent). */
