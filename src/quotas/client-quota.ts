@@ -172,7 +172,15 @@ export function buildQuota(options: RateLimitOptions, defaultKey: string | undef
   const shared = { marginMs, ...(redis === undefined ? {} : { redis }), ...(localShare === undefined ? {} : { localShare }) }
   const keyLimiter = new WindowLimiter({ windows, keyPrefix: `${prefix}:key`, ...shared })
   const opLimiters = operations.map((o) => ({ ...o, limiter: new WindowLimiter({ windows: o.windows, keyPrefix: `${prefix}:op`, ...shared }) }))
-  const pauseFlag = new PauseFlag({ keyPrefix: `${prefix}:pause`, ...(redis === undefined ? {} : { redis }), local: onRedisDown === 'local' })
+  // Pause notices arrive on a connection of their own (a subscribed connection can do nothing else).
+  const subscription = options.redis === undefined ? undefined : connectRedis(options.redis, unrefRedis)
+  const pauseFlag = new PauseFlag({
+    keyPrefix: `${prefix}:pause`,
+    ...(redis === undefined ? {} : { redis }),
+    ...(subscription === undefined ? {} : { subscriber: subscription.redis }),
+    local: onRedisDown === 'local',
+    now,
+  })
   let localPauseUntil = 0
 
   const storeDown = (cause: unknown) =>
@@ -208,21 +216,10 @@ export function buildQuota(options: RateLimitOptions, defaultKey: string | undef
     await connected()
     const op = operationOf(w.request, w.baseURL)
     for (;;) {
-      // The pause flag and the windows in one round trip; a call counted while paused is given back.
+      // The pause is known locally (announced on Redis); only the windows cost a round trip.
       let paused: number
-      let result: Awaited<ReturnType<WindowLimiter['consume']>>
       try {
-        const [flag, keyResult, opResult] = await Promise.all([
-          pauseFlag.remainingMs(key),
-          keyLimiter.consume(key),
-          op === undefined ? undefined : op.limiter.consume(`${key}:${op.spec}`),
-        ])
-        paused = Math.max(localPauseUntil - now(), flag)
-        result = !keyResult.ok ? keyResult : opResult !== undefined && !opResult.ok ? opResult : keyResult
-        const refunds: Array<Promise<void>> = []
-        if (keyResult.ok && (paused > 0 || !result.ok)) refunds.push(keyLimiter.refund(key))
-        if (op !== undefined && opResult?.ok === true && (paused > 0 || !result.ok)) refunds.push(op.limiter.refund(`${key}:${op.spec}`))
-        await Promise.all(refunds)
+        paused = Math.max(localPauseUntil - now(), pauseFlag.knownRemainingMs(key) ?? (await pauseFlag.remainingMs(key)))
       } catch (cause) {
         throw storeDown(cause)
       }
@@ -230,6 +227,18 @@ export function buildQuota(options: RateLimitOptions, defaultKey: string | undef
         if (now() + paused > w.deadline) throw expired(undefined)
         await sleep(paused)
         continue
+      }
+      let result: Awaited<ReturnType<WindowLimiter['consume']>>
+      try {
+        const [keyResult, opResult] = op === undefined ? [await keyLimiter.consume(key), undefined] : await Promise.all([keyLimiter.consume(key), op.limiter.consume(`${key}:${op.spec}`)])
+        result = !keyResult.ok ? keyResult : opResult !== undefined && !opResult.ok ? opResult : keyResult
+        if (!result.ok) {
+          // Give back what the other side counted: a refused call costs nothing outside the full window.
+          if (keyResult.ok) await keyLimiter.refund(key)
+          if (op !== undefined && opResult?.ok === true) await op.limiter.refund(`${key}:${op.spec}`)
+        }
+      } catch (cause) {
+        throw storeDown(cause)
       }
       if (result.ok) return
       lastFull = result.full
@@ -307,6 +316,7 @@ export function buildQuota(options: RateLimitOptions, defaultKey: string | undef
     },
     async close() {
       if (connection?.own === true) connection.redis.disconnect()
+      subscription?.redis.disconnect()
     },
   }
 }

@@ -126,14 +126,19 @@ export class WindowLimiter {
 /** Options of {@link PauseFlag}. */
 export interface PauseFlagOptions {
   readonly redis?: Redis
+  /** A second connection for the pause notices (subscribe mode needs a connection of its own). */
+  readonly subscriber?: Redis
   readonly keyPrefix: string
   /** Redis down: keep the pause in memory (true) or throw (false, fail closed). */
   readonly local?: boolean
+  readonly now?: () => number
 }
 
 /**
- * A per-key "paused until" flag, shared on Redis so that a 429 seen by one instance pauses the fleet:
- * rate-limiter-flexible's `block` (SET with an expiry) over a one-point limiter.
+ * A per-key "paused until" flag, shared on Redis so that a 429 seen by one instance pauses the fleet. The
+ * flag itself is rate-limiter-flexible's `block` (SET with an expiry) over a one-point limiter, read once
+ * per key and after every reconnect; a pause set anywhere is announced on a Redis channel, so checking it
+ * before a call costs no round trip.
  *
  * @example
  * ```ts
@@ -143,13 +148,21 @@ export interface PauseFlagOptions {
  * ```
  */
 export class PauseFlag {
-  readonly #limiter: RateLimiterAbstract
+  readonly #limiter: RateLimiterAbstract | undefined
+  readonly #redis: Redis | undefined
+  readonly #channel: string
+  readonly #until = new Map<string, number>()
+  readonly #fresh = new Set<string>()
+  readonly #now: () => number
 
   constructor(options: PauseFlagOptions) {
     const keyPrefix = options.keyPrefix
+    this.#now = options.now ?? Date.now
+    this.#channel = `${keyPrefix}:notices`
+    this.#redis = options.redis
     this.#limiter =
       options.redis === undefined
-        ? new RateLimiterMemory({ points: 1, duration: 1, keyPrefix })
+        ? undefined
         : new RateLimiterRedis({
             storeClient: options.redis,
             points: 1,
@@ -161,21 +174,56 @@ export class PauseFlag {
             customIncrTtlLuaScript: INCR_PTTL_MS,
             ...(options.local === true ? { insuranceLimiter: new RateLimiterMemory({ points: 1, duration: 1, keyPrefix: `${keyPrefix}:local` }) } : {}),
           })
+    const sub = options.subscriber
+    if (sub !== undefined) {
+      sub.on('message', (channel: string, text: string) => {
+        if (channel !== this.#channel) return
+        try {
+          const { key, ms } = JSON.parse(text) as { key: unknown; ms: unknown }
+          if (typeof key === 'string' && typeof ms === 'number' && Number.isFinite(ms)) this.#extend(key, ms)
+        } catch {
+          // not ours
+        }
+      })
+      // Subscribed on every (re)connection; what was announced while disconnected is read again.
+      sub.on('ready', () => {
+        this.#fresh.clear()
+        sub.subscribe(this.#channel).catch(() => undefined)
+      })
+      if (sub.status === 'ready') sub.subscribe(this.#channel).catch(() => undefined)
+    }
+  }
+
+  #extend(key: string, ms: number) {
+    this.#until.set(key, Math.max(this.#until.get(key) ?? 0, this.#now() + ms))
   }
 
   /**
-   * Pause `key` for `ms` (rounded up to whole seconds: `block` sets whole seconds, and Retry-After is
-   * delta-seconds anyway). A shorter pause never shortens a longer one already set.
+   * Pause `key` for `ms` everywhere: here at once, on Redis rounded up to whole seconds (`block` sets
+   * whole seconds, and Retry-After is delta-seconds anyway), and announced to the other instances.
    */
   async pause(key: string, ms: number): Promise<void> {
+    this.#extend(key, ms)
+    if (this.#limiter === undefined || this.#redis === undefined) return
     const seconds = Math.max(1, Math.ceil(ms / 1000))
-    if ((await this.remainingMs(key)) >= seconds * 1000) return
-    await this.#limiter.block(key, seconds)
+    const current = await this.#limiter.get(key)
+    if (current === null || current.consumedPoints <= 1 || current.msBeforeNext < seconds * 1000) await this.#limiter.block(key, seconds)
+    await this.#redis.publish(this.#channel, JSON.stringify({ key, ms }))
   }
 
-  /** Milliseconds the key stays paused (0: not paused). Throws when the store fails. */
+  /** The pause known without asking Redis (undefined: not read yet for this key, or since a reconnect). */
+  knownRemainingMs(key: string): number | undefined {
+    if (this.#limiter !== undefined && !this.#fresh.has(key)) return undefined
+    return Math.max(0, (this.#until.get(key) ?? 0) - this.#now())
+  }
+
+  /** Milliseconds the key stays paused (0: not paused). Reads Redis only the first time per key and after a reconnect. */
   async remainingMs(key: string): Promise<number> {
-    const res = await this.#limiter.get(key)
-    return res !== null && res.consumedPoints > 1 ? Math.max(0, res.msBeforeNext) : 0
+    if (this.#limiter !== undefined && !this.#fresh.has(key)) {
+      const res = await this.#limiter.get(key)
+      if (res !== null && res.consumedPoints > 1 && res.msBeforeNext > 0) this.#extend(key, res.msBeforeNext)
+      this.#fresh.add(key)
+    }
+    return Math.max(0, (this.#until.get(key) ?? 0) - this.#now())
   }
 }
