@@ -200,7 +200,7 @@ export function createClient(options: ClientOptions): AxiosInstance {
       attempt++
       const plain = Object.fromEntries(Object.entries(headers.toJSON()).map(([k, v]) => [k.toLowerCase(), String(v)]))
       // Every attempt is a call the partner counts: wait for the quota before signing (a fresh timestamp).
-      await quota?.acquire({ method, url: wire }, base)
+      const ticket = await quota?.acquire({ method, url: wire }, base)
       const authorization = await auth.apply({ method, url: wire, headers: plain, body: body.bytes }, { now: clock, baseURL: base })
       const sendHeaders = new AxiosHeaders(headers)
       for (const [k, v] of Object.entries(authorization.headers)) sendHeaders.set(k, v)
@@ -240,7 +240,7 @@ export function createClient(options: ClientOptions): AxiosInstance {
       response.request = undefined
       const status = response.status
       debug('%s %s -> %d (attempt %d)', method, wire.pathname, status, attempt)
-      if (status === 429) await quota?.rateLimited(parseRetryAfter(response.headers['retry-after'], clock()))
+      if (ticket !== undefined) await quota?.responded(ticket, status, status === 429 ? parseRetryAfter(response.headers['retry-after'], clock()) : undefined)
       if (status >= 300 && status < 400) {
         const location = String(response.headers['location'] ?? '')
         let where = 'another location'

@@ -20,8 +20,10 @@ export interface RateLimitOptions {
   /** Redis key prefix. Default `apisign:quota`. */
   readonly keyPrefix?: string
   /**
-   * Added to each window's length, ms, so that this side's window never ends before the partner's (its
-   * clock starts when our first call arrives). Default 50.
+   * Added to each window's length, ms. Each window is also anchored to the answer of the call that opened
+   * it (it ends no earlier than that answer plus the window: the partner's window began before it), so
+   * network delay and a busy event loop never make our window end before the partner's; the margin covers
+   * the rest (the partner counting a little after it answers, clock granularity). Default 25.
    */
   readonly marginMs?: number
   /** Waiting calls (per client): at most `maxWaiting` (default 1000), each at most `maxWaitMs` (default 30 s). */
@@ -47,12 +49,32 @@ export interface QuotaRequest {
   readonly url: URL
 }
 
-/** A client's quota: one call before signing, one on a 429. */
+/** What `acquire` hands back, for `responded`: which windows the call opened. Opaque. */
+export interface QuotaTicket {
+  readonly keyOpened?: readonly number[]
+}
+
+interface Ticket extends QuotaTicket {
+  readonly keyOpened: readonly number[]
+  readonly opOpened: readonly number[]
+  readonly op: WindowLimiter | undefined
+  readonly opKey: string
+}
+
+const NO_TICKET: QuotaTicket = {}
+
+/** A client's quota: one call before signing, one when the answer arrives. */
 export interface ClientQuota {
   /** The key counted. */
   readonly key: string
   /** Wait (queued, bounded) until every window has room, then count the call. Throws `ERR_RATE_LIMITED` past the deadline. */
-  acquire(request: QuotaRequest, baseURL?: URL): Promise<void>
+  acquire(request: QuotaRequest, baseURL?: URL): Promise<QuotaTicket>
+  /**
+   * The answer to an acquired call arrived: a window this call opened is made to end no earlier than now
+   * plus its length (the partner's window began before now, whatever the network delay), and a 429 pauses
+   * the key (`rateLimited`).
+   */
+  responded(ticket: QuotaTicket, status: number, retryAfterMs: number | undefined): Promise<void>
   /** A 429: pause every instance sharing the key for `retryAfterMs` (capped at `maxPauseMs`). */
   rateLimited(retryAfterMs: number | undefined): Promise<void>
   /** How full the key's windows are (no call counted). */
@@ -65,7 +87,7 @@ interface Waiter {
   readonly request: QuotaRequest
   readonly baseURL: URL | undefined
   readonly deadline: number
-  readonly resolve: () => void
+  readonly resolve: (ticket: QuotaTicket) => void
   readonly reject: (error: unknown) => void
   timer?: NodeJS.Timeout
   settled: boolean
@@ -133,7 +155,7 @@ function resolveOptions(options: RateLimitOptions, defaultKey: string | undefine
   const given = options.key ?? defaultKey
   if (typeof given !== 'string' || given === '') throw new TypeError('rateLimit.key must be a non-empty string')
   const key: string = given
-  const marginMs = nonNegativeInteger(options.marginMs ?? 50, 'rateLimit.marginMs')
+  const marginMs = nonNegativeInteger(options.marginMs ?? 25, 'rateLimit.marginMs')
   const maxWaiting = positiveInteger(options.queue?.maxWaiting ?? 1000, 'rateLimit.queue.maxWaiting')
   const maxWaitMs = nonNegativeInteger(options.queue?.maxWaitMs ?? 30_000, 'rateLimit.queue.maxWaitMs')
   const maxPauseMs = positiveInteger(options.maxPauseMs ?? 60_000, 'rateLimit.maxPauseMs')
@@ -198,12 +220,14 @@ export function buildQuota(options: RateLimitOptions, defaultKey: string | undef
   const queue: Waiter[] = []
   let pumping = false
   let lastFull: WindowState | undefined
+  // In memory: when each window may open again at the earliest (see responded()).
+  const holds = new Map<string, number>()
 
-  const settle = (w: Waiter, error?: unknown) => {
+  const settle = (w: Waiter, error?: unknown, ticket: QuotaTicket = NO_TICKET) => {
     if (w.settled) return
     w.settled = true
     if (w.timer !== undefined) clearTimeout(w.timer)
-    if (error === undefined) w.resolve()
+    if (error === undefined) w.resolve(ticket)
     else w.reject(error)
   }
   const expired = (full: WindowState | undefined) =>
@@ -211,8 +235,8 @@ export function buildQuota(options: RateLimitOptions, defaultKey: string | undef
       ? new ApisignError('ERR_RATE_LIMITED', `${key} is paused after a 429 past this call's deadline (${maxWaitMs} ms)`, { details: { freesInMs: Math.max(0, localPauseUntil - now()) } })
       : rateLimitedError(full, key, now(), `waited past the deadline (rateLimit.queue.maxWaitMs ${maxWaitMs})`)
 
-  async function serve(w: Waiter): Promise<void> {
-    if (w.settled) return // its deadline passed while queued
+  async function serve(w: Waiter): Promise<QuotaTicket> {
+    if (w.settled) return NO_TICKET // its deadline passed while queued
     await connected()
     const op = operationOf(w.request, w.baseURL)
     for (;;) {
@@ -229,18 +253,39 @@ export function buildQuota(options: RateLimitOptions, defaultKey: string | undef
         continue
       }
       let result: Awaited<ReturnType<WindowLimiter['consume']>>
+      let ticket: Ticket | undefined
+      let holdMs = 0
       try {
-        const [keyResult, opResult] = op === undefined ? [await keyLimiter.consume(key), undefined] : await Promise.all([keyLimiter.consume(key), op.limiter.consume(`${key}:${op.spec}`)])
+        const opKey = op === undefined ? '' : `${key}:${op.spec}`
+        const [keyResult, opResult] = op === undefined ? [await keyLimiter.consume(key), undefined] : await Promise.all([keyLimiter.consume(key), op.limiter.consume(opKey)])
         result = !keyResult.ok ? keyResult : opResult !== undefined && !opResult.ok ? opResult : keyResult
         if (!result.ok) {
           // Give back what the other side counted: a refused call costs nothing outside the full window.
           if (keyResult.ok) await keyLimiter.refund(key)
-          if (op !== undefined && opResult?.ok === true) await op.limiter.refund(`${key}:${op.spec}`)
+          if (op !== undefined && opResult?.ok === true) await op.limiter.refund(opKey)
+        } else {
+          const opened = (r: typeof keyResult) => (r.ok ? r.states.flatMap((st, i) => (st.first === true ? [i] : [])) : [])
+          ticket = { keyOpened: opened(keyResult), opOpened: opResult === undefined ? [] : opened(opResult), op: op?.limiter, opKey }
+          // In memory: a window opened before its anchor (the answer to the previous window's first call,
+          // plus the window) opened too early; forget it and wait for the anchor.
+          const t = now()
+          const earlyKey = ticket.keyOpened.filter((i) => (holds.get(`k${i}`) ?? 0) > t)
+          const earlyOp = ticket.opOpened.filter((i) => (holds.get(`${opKey}#${i}`) ?? 0) > t)
+          if (earlyKey.length > 0 || earlyOp.length > 0) {
+            holdMs = Math.max(...earlyKey.map((i) => (holds.get(`k${i}`) as number) - t), ...earlyOp.map((i) => (holds.get(`${opKey}#${i}`) as number) - t))
+            await Promise.all([...earlyKey.map((i) => keyLimiter.restart(key, i)), keyLimiter.refund(key, earlyKey)])
+            if (op !== undefined) await Promise.all([...earlyOp.map((i) => op.limiter.restart(opKey, i)), op.limiter.refund(opKey, earlyOp)])
+          }
         }
       } catch (cause) {
         throw storeDown(cause)
       }
-      if (result.ok) return
+      if (result.ok && holdMs === 0) return ticket as Ticket
+      if (result.ok) {
+        if (now() + holdMs > w.deadline) throw rateLimitedError({ ...result.states[0], resetsInMs: holdMs } as WindowState, key, now(), `it would wait past the deadline (rateLimit.queue.maxWaitMs ${maxWaitMs})`)
+        await sleep(holdMs)
+        continue
+      }
       lastFull = result.full
       if (now() + result.full.resetsInMs > w.deadline) throw rateLimitedError(result.full, key, now(), maxWaitMs === 0 ? 'not waiting (rateLimit.queue.maxWaitMs 0)' : `it would wait past the deadline (rateLimit.queue.maxWaitMs ${maxWaitMs})`)
       // A few ms after the reset, so the store has expired the window when we ask again.
@@ -257,8 +302,7 @@ export function buildQuota(options: RateLimitOptions, defaultKey: string | undef
         // At the head its own deadline is enforced by serve(): it never sleeps past it.
         if (w.timer !== undefined) clearTimeout(w.timer)
         try {
-          await serve(w)
-          settle(w)
+          settle(w, undefined, await serve(w))
         } catch (error) {
           settle(w, error)
         }
@@ -272,7 +316,7 @@ export function buildQuota(options: RateLimitOptions, defaultKey: string | undef
   return {
     key,
     acquire(request, baseURL) {
-      return new Promise<void>((resolve, reject) => {
+      return new Promise<QuotaTicket>((resolve, reject) => {
         if (queue.length >= maxWaiting) {
           reject(
             lastFull === undefined
@@ -294,6 +338,23 @@ export function buildQuota(options: RateLimitOptions, defaultKey: string | undef
         queue.push(w)
         void pump()
       })
+    },
+    async responded(ticket, status, retryAfterMs) {
+      const t = ticket as Ticket
+      if (t.keyOpened !== undefined) {
+        // The partner's window began before this answer came back: ours must not end before this instant
+        // plus the window (shared on Redis; in memory a hold the next window waits for).
+        const at = now()
+        for (const i of t.keyOpened) {
+          if (keyLimiter.shared) void keyLimiter.extend(key, i)
+          else holds.set(`k${i}`, at + (windows[i] as { perMs: number }).perMs + marginMs)
+        }
+        for (const i of t.opOpened) {
+          if (t.op?.shared === true) void t.op.extend(t.opKey, i)
+          else if (t.op !== undefined) holds.set(`${t.opKey}#${i}`, at + (t.op.windows[i] as { perMs: number }).perMs + marginMs)
+        }
+      }
+      if (status === 429) await this.rateLimited(retryAfterMs)
     },
     async rateLimited(retryAfterMs) {
       if (retryAfterMs === undefined || !Number.isFinite(retryAfterMs) || retryAfterMs <= 0) return

@@ -14,6 +14,8 @@ export interface WindowState {
   readonly remaining: number
   /** Milliseconds until the window resets (0 when nothing is counted). */
   readonly resetsInMs: number
+  /** This call opened the window (the first counted in it). */
+  readonly first?: boolean
 }
 
 /** The outcome of one consume: allowed, or the first window that is full. */
@@ -51,7 +53,7 @@ const isRes = (value: unknown): value is RateLimiterRes => value instanceof Rate
 
 function stateOf(window: QuotaWindow, res: RateLimiterRes | null, points: number): WindowState {
   if (res === null) return { window, used: 0, remaining: points, resetsInMs: 0 }
-  return { window, used: res.consumedPoints, remaining: Math.max(0, points - res.consumedPoints), resetsInMs: Math.max(0, res.msBeforeNext) }
+  return { window, used: res.consumedPoints, remaining: Math.max(0, points - res.consumedPoints), resetsInMs: Math.max(0, res.msBeforeNext), ...(res.isFirstInDuration ? { first: true } : {}) }
 }
 
 /**
@@ -68,9 +70,13 @@ export class WindowLimiter {
   /** The windows, shortest first. */
   readonly windows: readonly QuotaWindow[]
   readonly #limiters: ReadonlyArray<{ window: QuotaWindow; limiter: RateLimiterAbstract }>
+  readonly #redis: Redis | undefined
+  readonly #margin: number
 
   constructor(options: WindowLimiterOptions) {
     const margin = options.marginMs ?? 0
+    this.#margin = margin
+    this.#redis = options.redis
     this.windows = options.windows
     this.#limiters = options.windows.map((window) => {
       const duration = (window.perMs + margin) / 1000
@@ -112,9 +118,32 @@ export class WindowLimiter {
     return { ok: false, full: stateOf(window, (settled[i] as PromiseRejectedResult).reason as RateLimiterRes, window.requests) }
   }
 
-  /** Give one call back to every window (a call that was counted but never sent). */
-  async refund(key: string): Promise<void> {
-    await Promise.all(this.#limiters.map(({ limiter }) => limiter.reward(key, 1).catch(() => undefined)))
+  /**
+   * On Redis: make window `index` of `key` last at least its length (plus margin) from now, never shorter
+   * (PEXPIRE ... GT, Redis 7; older servers refuse it and the window keeps its length). Called when the
+   * answer to the call that opened the window arrives: the partner's window began before that instant.
+   */
+  async extend(key: string, index: number): Promise<void> {
+    const entry = this.#limiters[index]
+    if (entry === undefined || this.#redis === undefined) return
+    await this.#redis.pexpire(entry.limiter.getKey(key), entry.window.perMs + this.#margin, 'GT').catch(() => undefined)
+  }
+
+  /** In memory: forget window `index` of `key` (a window opened too early, before its anchor; one process serves it alone). */
+  async restart(key: string, index: number): Promise<void> {
+    const entry = this.#limiters[index]
+    if (entry === undefined || this.#redis !== undefined) return
+    await entry.limiter.delete(key)
+  }
+
+  /** Whether the windows are shared on Redis. */
+  get shared(): boolean {
+    return this.#redis !== undefined
+  }
+
+  /** Give one call back to every window but `except` (a call that was counted but never sent). */
+  async refund(key: string, except: readonly number[] = []): Promise<void> {
+    await Promise.all(this.#limiters.map(({ limiter }, i) => (except.includes(i) ? undefined : limiter.reward(key, 1).catch(() => undefined))))
   }
 
   /** How full each window is, without counting anything. Throws when the store fails. */

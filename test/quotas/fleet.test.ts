@@ -50,6 +50,7 @@ describe.skipIf(!redisAvailable() || !built)('a fleet of three processes sharing
     const config = { baseURL: gateway.url, apiKey: keyId, apiSecret: secret, windows: ['5/1s'], redis: redis.url, quotaKey: 'fleet', startAt, durationMs, concurrency: 4, path: '/items' }
     const results = await Promise.all([worker(config), worker(config), worker(config)])
     const statuses = arrivals.map((a) => a.status)
+    if (process.env.FLEET_DEBUG) console.log(arrivals.map((a) => `${a.at - arrivals[0]!.at}:${a.status}`).join(" "))
     expect(statuses.filter((s) => s === 429)).toEqual([])
     expect(results.flatMap((r) => r.results).filter((r) => r.status !== 200)).toEqual([])
     const first = Math.min(...arrivals.map((a) => a.at))
