@@ -235,9 +235,12 @@ export class PauseFlag {
     this.#extend(key, ms)
     if (this.#limiter === undefined || this.#redis === undefined) return
     const seconds = Math.max(1, Math.ceil(ms / 1000))
-    const current = await this.#limiter.get(key)
-    if (current === null || current.consumedPoints <= 1 || current.msBeforeNext < seconds * 1000) await this.#limiter.block(key, seconds)
-    await this.#redis.publish(this.#channel, JSON.stringify({ key, ms }))
+    const limiter = this.#limiter
+    // The notice first (what the other instances act on), the flag (for instances that join later) alongside.
+    await Promise.all([
+      this.#redis.publish(this.#channel, JSON.stringify({ key, ms })),
+      limiter.get(key).then((current) => (current === null || current.consumedPoints <= 1 || current.msBeforeNext < seconds * 1000 ? limiter.block(key, seconds) : undefined)),
+    ])
   }
 
   /** The pause known without asking Redis (undefined: not read yet for this key, or since a reconnect). */

@@ -19,7 +19,7 @@ async function loop() {
       const r = await api.get(cfg.path)
       results.push({ sent, status: r.status })
     } catch (error) {
-      results.push({ sent, status: error?.details?.status ?? 0, code: error?.code })
+      results.push({ sent, status: error?.details?.status ?? 0, code: error?.code, retryAfter: error?.response?.headers?.['retry-after'] })
     }
   }
 }
