@@ -399,3 +399,19 @@ export function defaultQuotaKey(auth: unknown, baseURL: URL): string {
 
 /** Whether `value` is a ready {@link ClientQuota} (shared by several clients) rather than options. */
 export const isClientQuota = (value: unknown): value is ClientQuota => typeof (value as ClientQuota | undefined)?.acquire === 'function'
+
+/**
+ * `Retry-After` in milliseconds (RFC 9110 §10.2.3): delta-seconds or an HTTP-date against `now`.
+ *
+ * @example
+ * ```ts
+ * parseRetryAfterMs('3', Date.now()) // 3000
+ * ```
+ */
+export function parseRetryAfterMs(value: string | undefined, now: number): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined
+  const text = value.trim()
+  if (/^\d+$/.test(text)) return Number(text) * 1000
+  const date = Date.parse(text)
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
+}

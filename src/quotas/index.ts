@@ -1,7 +1,8 @@
 // apisign/quotas: partner quotas on the client (before signing, shared by a fleet on Redis, paused
 // fleet-wide by a 429) and the provider side (per-key quotas, usage, key store). Curated named exports.
-export { createQuota, defaultQuotaKey, rateLimitedError, validateRateLimit } from './client-quota.js'
-export type { ClientQuota, QuotaRequest, RateLimitOptions } from './client-quota.js'
+export { createQuota, defaultQuotaKey, parseRetryAfterMs, rateLimitedError, validateRateLimit } from './client-quota.js'
+export { withQuota } from './applier.js'
+export type { ClientQuota, QuotaRequest, QuotaTicket, RateLimitOptions } from './client-quota.js'
 export { createProviderQuotas, rateLimitHeaders } from './provider-quota.js'
 export type { ProviderQuotaOptions, ProviderQuotas, QuotaDecision } from './provider-quota.js'
 export { createKeyStore } from './key-store.js'

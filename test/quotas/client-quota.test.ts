@@ -1,7 +1,7 @@
 // Client quotas in memory (issue 18, item 1): several windows, per operation, the bounded queue with its
 // deadline, ERR_RATE_LIMITED naming the full window, the pause on 429, and every option validated.
 import { afterEach, describe, expect, it } from 'vitest'
-import { createClient } from '../../src/http/index.js'
+import { createClient, createFetch } from '../../src/http/index.js'
 import { createKeyStore, createQuota, defaultQuotaKey, parseDuration, parseWindows } from '../../src/quotas/index.js'
 import { type MockGateway, startMockGateway } from '../../src/testing/index.js'
 import { QUOTA_SPEC, sleep } from './helpers.js'
@@ -194,6 +194,18 @@ describe('createClient({ rateLimit }) against the mock gateway as a provider', (
     const t0 = Date.now()
     await api.get('/items')
     expect(Date.now() - t0).toBeGreaterThanOrEqual(900)
+  })
+
+  it('createFetch({ rateLimit }) waits for the same quota (the quota sits on the pipeline, under both transports)', async () => {
+    const keyStore = createKeyStore()
+    const { keyId, secret } = await keyStore.issue({ kind: 'secret' })
+    gateway = await startMockGateway({ spec: QUOTA_SPEC, keyStore, quotas: { windows: ['2/1s'] } })
+    const signedFetch = createFetch({ baseURL: gateway.url, auth: { scheme: 'ost', apiKey: keyId, apiSecret: secret as string }, rateLimit: { windows: ['2/1s'] } })
+    const t0 = Date.now()
+    const responses = await Promise.all([1, 2, 3].map(() => signedFetch('/items')))
+    expect(responses.map((r) => r.status)).toEqual([200, 200, 200])
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1000)
+    expect(gateway.requests.map((r) => r.status)).not.toContain(429)
   })
 
   it('an unauthenticated call is counted as such, and no quota is taken for it', async () => {
