@@ -202,7 +202,7 @@ describe('createClient({ rateLimit }) against the mock gateway as a provider', (
     gateway = await startMockGateway({ spec: QUOTA_SPEC, keyStore, quotas: { windows: ['2/1s'] } })
     const signedFetch = createFetch({ baseURL: gateway.url, auth: { scheme: 'ost', apiKey: keyId, apiSecret: secret as string }, rateLimit: { windows: ['2/1s'] } })
     const t0 = Date.now()
-    const responses = await Promise.all([1, 2, 3].map(() => signedFetch('/items')))
+    const responses = await Promise.all([1, 2, 3].map(() => signedFetch(`${(gateway as MockGateway).url}/items`)))
     expect(responses.map((r) => r.status)).toEqual([200, 200, 200])
     expect(Date.now() - t0).toBeGreaterThanOrEqual(1000)
     expect(gateway.requests.map((r) => r.status)).not.toContain(429)
