@@ -2,7 +2,7 @@
 // (the old credential valid 24 h more by default, as OST's RotateSecret does: reference/other-schemes.md
 // §1.2, §1.9), revoke at once, list with last use. In memory, or on Redis so that every gateway instance
 // sees a roll or a revocation on its next request (no cache to go stale).
-import { createHash, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto'
+import { KeyObject, createHash, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { ApisignError } from '../errors.js'
 import { type RedisConnection, connectRedis, firstConnection, nonNegativeInteger } from './windows.js'
@@ -230,9 +230,11 @@ export function createKeyStore(options: KeyStoreOptions = {}): KeyStore {
       return { credential: { publicKey: spki, createdAt }, issued: { publicKey: spki, privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() } }
     }
     if (given.publicKey === undefined) throw new TypeError('publicKey is required for a public-key credential')
+    if ((given.publicKey instanceof KeyObject && given.publicKey.type !== 'public') || (typeof given.publicKey === 'string' && /PRIVATE KEY/.test(given.publicKey))) throw new TypeError('publicKey must be a public key (the store never takes a private key it did not generate)')
     let spki: string
     try {
-      spki = createPublicKey(given.publicKey as string).export({ type: 'spki', format: 'pem' }).toString()
+      const key = given.publicKey instanceof KeyObject ? given.publicKey : createPublicKey(given.publicKey)
+      spki = key.export({ type: 'spki', format: 'pem' }).toString()
     } catch (cause) {
       throw new ApisignError('ERR_KEY_INVALID', 'publicKey is not a readable public key (PEM or KeyObject)', { cause })
     }
