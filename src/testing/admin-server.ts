@@ -87,6 +87,8 @@ function graceOf(body: Record<string, unknown>): number | undefined {
 export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
   const token = options.token ?? randomBytes(24).toString('base64url')
   if (typeof token !== 'string' || token.length < 16) throw new TypeError('admin token must be a string of at least 16 characters')
+  const port = options.port ?? 0
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError('admin port must be an integer from 0 to 65535')
   const expected = digest(token)
   const store = options.keyStore
 
@@ -139,11 +141,11 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
-    server.listen(options.port ?? 0, '127.0.0.1', resolve)
+    server.listen(port, '127.0.0.1', resolve)
   })
-  const { port } = server.address() as AddressInfo
+  const bound = (server.address() as AddressInfo).port
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${bound}`,
     token,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   }
