@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net'
 import { parse as parseYaml } from 'yaml'
 import { type ApisignEncryptionConfig, type FieldEncryption, type MastercardEncryptionConfig, createEncryption } from '../encryption/index.js'
 import { ApisignError } from '../errors.js'
+import { limitOption } from '../option-values.js'
+import { type GatewayLimits, applyServerLimits, pushBounded, readBodyWithin, requestTarget, resolveGatewayLimits, serverOptions } from './gateway-limits.js'
 import { type OpenApiSecurityScheme, type SecurityRequirement, indexOperations } from '../schemes/openapi.js'
 import { type SchemeId, type SchemeServerOptions, SCHEMES, schemeOf } from '../schemes/table.js'
 import type { SchemeVerdict, SchemeVerifier } from '../pipeline/types.js'
@@ -53,13 +55,20 @@ export interface MockGatewayOptions extends GatewayProviderOptions {
   readonly log?: (line: string) => void
   /** Put the acceptable signature base string in 401 bodies, as gateways do. Default true. */
   readonly debug?: boolean
+  /**
+   * The OAuth 1.0a verdict (and so the 401 body) for an unknown consumer key: the gateway's own
+   * `ERR_OAUTH1_UNKNOWN_CONSUMER` (default) or `'signature-invalid'`, indistinguishable from a bad signature.
+   */
+  readonly unknownConsumer?: 'unknown-consumer' | 'signature-invalid'
+  /** Body, head, timeout, connection and request-log limits (see {@link GatewayLimits} for the defaults). */
+  readonly limits?: GatewayLimits
 }
 
 /** A running mock gateway. */
 export interface MockGateway {
   /** Base URL including the spec's server base path, e.g. `http://127.0.0.1:40123/mini`. */
   readonly url: string
-  /** Requests served so far, with their verification outcome. */
+  /** Requests served so far, with their verification outcome: the last `limits.requestLogSize` (default 1000). */
   readonly requests: ReadonlyArray<{ method: string; path: string; status: number; code?: string; principal?: string; body?: unknown }>
   /** Per-key usage: requests, rejections by code, bytes, per operation, and the quota windows now. */
   usage(): Promise<Record<string, KeyUsage>>
@@ -207,6 +216,11 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options']
  * ```
  */
 export async function startMockGateway(options: MockGatewayOptions): Promise<MockGateway> {
+  if (options.rateLimit !== undefined) {
+    limitOption(options.rateLimit.requests, 'rateLimit.requests', 0, { integer: true })
+    limitOption(options.rateLimit.perMs ?? Number.NaN, 'rateLimit.perMs', 0, { positive: true })
+  }
+  const limits = resolveGatewayLimits(options.limits)
   const spec = loadSpec(options.spec)
   if (typeof spec['paths'] !== 'object' || spec['paths'] === null) throw new ApisignError('ERR_SPEC_INVALID', 'spec has no paths')
   const now = options.now ?? Date.now
@@ -218,7 +232,9 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
   const defaultGuard: Guard | undefined =
     options.verifier !== undefined || consumers !== undefined
       ? {
-          verifier: options.verifier ?? createOAuth1Verifier({ consumers: consumers as ConsumerKeys, debug: options.debug ?? true, now, async: true }),
+          verifier:
+            options.verifier ??
+            createOAuth1Verifier({ consumers: consumers as ConsumerKeys, debug: options.debug ?? true, now, async: true, ...(options.unknownConsumer === undefined ? {} : { unknownConsumer: options.unknownConsumer }) }),
           rejectionBody: SCHEMES.oauth1.rejectionBody,
         }
       : undefined
@@ -313,7 +329,7 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
   const log = options.log ?? (() => undefined)
 
   // Per request: what the usage record needs (set by handle, read when the response is finished).
-  const seen = new WeakMap<ServerResponse, { principal?: string; operation?: string; code?: string; bytesOut: number; rateHeaders?: Readonly<Record<string, string>> }>()
+  const seen = new WeakMap<ServerResponse, { principal?: string; operation?: string; code?: string; bytesIn: number; bytesOut: number; rateHeaders?: Readonly<Record<string, string>> }>()
   const send = (res: ServerResponse, status: number, body: unknown, extraHeaders: Record<string, string | undefined> = {}) => {
     const headers: Record<string, string> = { ...seen.get(res)?.rateHeaders }
     for (const [k, v] of Object.entries(extraHeaders)) if (v !== undefined) headers[k] = v
@@ -327,11 +343,11 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
     res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(text)
   }
 
-  const handle = async (req: IncomingMessage, res: ServerResponse, raw: Buffer) => {
+  const handle = async (req: IncomingMessage, res: ServerResponse, raw: Buffer, { url, pathname }: { url: string; pathname: string }) => {
     const method = req.method ?? 'GET'
-    const url = `http://${req.headers.host}${req.url}`
-    const pathname = new URL(url).pathname
     const path = basePath !== '' && pathname.startsWith(basePath) ? pathname.slice(basePath.length) || '/' : pathname
+    const usage = seen.get(res)
+    if (usage !== undefined) usage.bytesIn = raw.length
     let principal: string | undefined
     const record = (status: number, code?: string, body?: unknown) => {
       const info = seen.get(res)
@@ -339,7 +355,7 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
         if (code !== undefined) info.code = code
         if (principal !== undefined) info.principal = principal
       }
-      requests.push({ method, path, status, ...(code === undefined ? {} : { code }), ...(principal === undefined ? {} : { principal }), ...(body === undefined ? {} : { body }) })
+      pushBounded(requests, { method, path, status, ...(code === undefined ? {} : { code }), ...(principal === undefined ? {} : { principal }), ...(body === undefined ? {} : { body }) }, limits.requestLogSize)
       log(`${method} ${pathname} -> ${status}${code === undefined ? '' : ` ${code}`}`)
     }
     const route = routes.find((r) => r.pattern.test(path))
@@ -414,35 +430,44 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
     return send(res, answer.status, body, headers)
   }
 
-  const server = createServer((req, res) => {
+  const gatewayError = (res: ServerResponse, status: number, reasonCode: string, description: string) => {
+    log(`${status} ${reasonCode}`)
+    send(res, status, { Errors: { Error: [{ Source: 'Gateway', ReasonCode: reasonCode, Description: description, Recoverable: false }] } })
+  }
+  const server = createServer(serverOptions(limits), (req, res) => {
+    // Usage: one event per request once its answer is sent (key, operation and code set by handle()).
     const started = Date.now()
-    const info: { principal?: string; operation?: string; code?: string; bytesOut: number } = { bytesOut: 0 }
+    const info: { principal?: string; operation?: string; code?: string; bytesIn: number; bytesOut: number } = { bytesIn: 0, bytesOut: 0 }
     seen.set(res, info)
-    let bytesIn = 0
-    req.on('data', (c: Buffer) => void (bytesIn += c.length))
     res.on('finish', () => {
-      const pathname = new URL(req.url ?? '/', 'http://gateway').pathname
       provider.record({
         at: started,
         key: info.principal ?? 'unauthenticated',
         ...(info.operation === undefined ? {} : { operation: info.operation }),
         method: req.method ?? 'GET',
-        path: pathname,
+        path: new URL(req.url ?? '/', 'http://gateway').pathname,
         status: res.statusCode,
         ...(info.code === undefined ? {} : { code: info.code }),
-        bytesIn,
+        bytesIn: info.bytesIn,
         bytesOut: info.bytesOut,
         durationMs: Date.now() - started,
       })
     })
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      handle(req, res, Buffer.concat(chunks)).catch(() => {
+    // A target that is not origin-form, or a malformed Host, is the client's error (400), answered
+    // before the body is read; an oversized body is refused (413) without being buffered.
+    const target = requestTarget(req)
+    if (target === undefined) {
+      res.setHeader('connection', 'close')
+      return gatewayError(res, 400, 'INVALID_REQUEST', 'malformed Host header or request target')
+    }
+    const tooLarge = JSON.stringify({ Errors: { Error: [{ Source: 'Gateway', ReasonCode: 'PAYLOAD_TOO_LARGE', Description: `request body exceeds ${limits.maxBodyBytes} bytes`, Recoverable: false }] } })
+    readBodyWithin(req, limits.maxBodyBytes, tooLarge)
+      .then((raw) => (raw === undefined ? log(`${req.method ?? 'GET'} ${target.pathname} -> 413 PAYLOAD_TOO_LARGE`) : handle(req, res, raw, target)))
+      .catch(() => {
         if (!res.headersSent) send(res, 500, { Errors: { Error: [{ Source: 'Gateway', ReasonCode: 'INTERNAL_ERROR', Recoverable: true }] } })
       })
-    })
   })
+  applyServerLimits(server, limits)
   const host = options.host ?? '127.0.0.1'
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
