@@ -313,6 +313,18 @@ export function buildQuota(options: RateLimitOptions, defaultKey: string | undef
     }
   }
 
+  async function rateLimited(retryAfterMs: number | undefined): Promise<void> {
+    if (retryAfterMs === undefined || !Number.isFinite(retryAfterMs) || retryAfterMs <= 0) return
+    const ms = Math.min(retryAfterMs, maxPauseMs)
+    localPauseUntil = Math.max(localPauseUntil, now() + ms)
+    try {
+      await connected()
+      await pauseFlag.pause(key, ms)
+    } catch {
+      // Redis down: this instance still pauses (localPauseUntil); the others learn from their own 429.
+    }
+  }
+
   return {
     key,
     acquire(request, baseURL) {
@@ -354,19 +366,9 @@ export function buildQuota(options: RateLimitOptions, defaultKey: string | undef
           else if (t.op !== undefined) holds.set(`${t.opKey}#${i}`, at + (t.op.windows[i] as { perMs: number }).perMs + marginMs)
         }
       }
-      if (status === 429) await this.rateLimited(retryAfterMs)
+      if (status === 429) await rateLimited(retryAfterMs)
     },
-    async rateLimited(retryAfterMs) {
-      if (retryAfterMs === undefined || !Number.isFinite(retryAfterMs) || retryAfterMs <= 0) return
-      const ms = Math.min(retryAfterMs, maxPauseMs)
-      localPauseUntil = Math.max(localPauseUntil, now() + ms)
-      try {
-        await connected()
-        await pauseFlag.pause(key, ms)
-      } catch {
-        // Redis down: this instance still pauses (localPauseUntil); the others learn from their own 429.
-      }
-    },
+    rateLimited,
     async state() {
       try {
         await connected()
