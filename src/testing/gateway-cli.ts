@@ -49,10 +49,11 @@ export function mockProviderOptions(flags: MockProviderFlags, cwd: string, env: 
   if (flags.adminPort !== undefined) {
     const port = Number(flags.adminPort)
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw usage('--admin-port must be a port number (0: a free one)')
-    // A token from the environment is never printed; without one, a random token is (on stderr).
+    // The admin token only ever comes from the environment: a CLI never prints a secret (PRODUCT.md).
     const token = env['APISIGN_ADMIN_TOKEN']
-    if (token !== undefined && token.length < 16) throw usage('APISIGN_ADMIN_TOKEN must be at least 16 characters')
-    admin = { port, ...(token === undefined ? {} : { token }) }
+    if (token === undefined) throw usage('--admin-port needs APISIGN_ADMIN_TOKEN (at least 16 characters) in the environment')
+    if (token.length < 16) throw usage('APISIGN_ADMIN_TOKEN must be at least 16 characters')
+    admin = { port, token }
   }
   try {
     return {

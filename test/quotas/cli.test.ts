@@ -72,4 +72,11 @@ describe.skipIf(!existsSync(join(REPO_ROOT, 'dist/cli/main.js')))('apisign mock 
       expect(r.stderr).toMatch(/ERR_CLI_USAGE/)
     }
   })
+
+  it('--admin-port without APISIGN_ADMIN_TOKEN is a usage error, never a token printed on stderr', async () => {
+    const err: string[] = []
+    const code = await runCli(['mock', '--spec', join(REPO_ROOT, 'openapi/ost.yaml'), '--key-store', 'memory', '--admin-port', '0'], { stdout: () => undefined, stderr: (s) => void err.push(s), cwd: dir, env: {} })
+    expect(code).toBe(2)
+    expect(err.join('')).toMatch(/ERR_CLI_USAGE.*APISIGN_ADMIN_TOKEN/)
+  })
 })

@@ -73,7 +73,7 @@ export function registerVerify(program: Command, io: CliIo): void {
     .option('--quota-redis <url>', 'share the quota counts with other gateway instances on this Redis')
     .option('--key-store <store>', 'read every scheme\'s keys from a key store: "memory" or a redis:// URL (manage it through --admin-port)')
     .option('--usage-log <file>', 'append one NDJSON line per request (key, operation, status, code, bytes)')
-    .option('--admin-port <port>', 'serve the JSON admin API (usage, keys: issue, roll, revoke) on this 127.0.0.1 port (0: a free one); bearer token from APISIGN_ADMIN_TOKEN, else a random one printed on stderr')
+    .option('--admin-port <port>', 'serve the JSON admin API (usage, keys: issue, roll, revoke) on this 127.0.0.1 port (0: a free one); bearer token from APISIGN_ADMIN_TOKEN (required)')
     .option('--json', 'print { url } as one JSON object once listening')
     .action(async (flags: { spec: string; profile?: string; consumerKey?: string; publicKey?: string; encryptionConfig?: string; security?: string; port: string; quota?: string; quotaRedis?: string; keyStore?: string; usageLog?: string; adminPort?: string; json?: boolean }) => {
       const port = numberFlag(flags.port, '--port', { integer: true })
@@ -108,8 +108,7 @@ export function registerVerify(program: Command, io: CliIo): void {
         log: (line) => io.stderr(`${line}\n`),
         ...provider,
       })
-      // The admin token goes to stderr, never into the --json result a script might log.
-      if (gateway.admin !== undefined) io.stderr(`admin API ${gateway.admin.url} (Authorization: Bearer ${io.env['APISIGN_ADMIN_TOKEN'] === undefined ? gateway.admin.token : '$APISIGN_ADMIN_TOKEN'})\n`)
+      if (gateway.admin !== undefined) io.stderr(`admin API ${gateway.admin.url} (Authorization: Bearer $APISIGN_ADMIN_TOKEN)\n`)
       printResult(io, flags.json === true, { url: gateway.url, ...(gateway.admin === undefined ? {} : { adminUrl: gateway.admin.url }) })
       await new Promise<void>((resolveStop) => {
         const stop = () => resolveStop()
