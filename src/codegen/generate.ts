@@ -20,6 +20,12 @@ export interface GenerateOptions {
   readonly generator?: 'hey-api' | 'openapi-generator'
   /** openapi-generator only: the generator JAR (else `OPENAPI_GENERATOR_CLI_JAR`). */
   readonly jarPath?: string
+  /**
+   * hey-api only: the extension of relative imports in the output. `.js` (default) type-checks under
+   * `module`/`moduleResolution` `NodeNext` and runs in Node's ESM; `none` writes extensionless imports for
+   * bundler set-ups. Never taken from a tsconfig: the output is the same whichever one the project has.
+   */
+  readonly importExtension?: '.js' | 'none'
 }
 
 /** What was written. */
@@ -64,6 +70,8 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   const started = performance.now()
   const spec: OpenApiDocument = await loadSpec(options.spec)
   const directory = resolve(options.out, nameOf(options))
+  const importExtension = options.importExtension ?? '.js'
+  if (importExtension !== '.js' && importExtension !== 'none') throw new TypeError('importExtension must be ".js" or "none"')
   if ((options.generator ?? 'hey-api') === 'openapi-generator') {
     runOpenApiGenerator(spec, directory, options.jarPath)
   } else {
@@ -73,7 +81,11 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     try {
       await createClient({
         input: structuredClone(spec) as never,
-        output: { path: join(directory, 'client') },
+        // hey-api would otherwise look for a tsconfig upward from its own install folder (not the project's)
+        // and, finding none, drop the `.js` of every import: 80 errors under strict NodeNext. So the
+        // extension is given and the search is off (tsConfigPath null; a relative path would be resolved
+        // against hey-api's folder too).
+        output: { path: join(directory, 'client'), tsConfigPath: null, module: importExtension === 'none' ? {} : { extension: '.js' } },
         plugins: ['@hey-api/client-axios', '@hey-api/typescript', '@hey-api/sdk'],
         logs: { level: 'silent' },
       } as never)

@@ -14,16 +14,20 @@ export function registerGenerate(program: Command, io: CliIo): void {
     .option('--name <name>', 'client name (default: the spec file name)')
     .option('--generator <generator>', 'hey-api (default) | openapi-generator', 'hey-api')
     .option('--jar <file>', 'openapi-generator: the generator JAR (else OPENAPI_GENERATOR_CLI_JAR)')
+    .option('--import-extension <ext>', 'hey-api: extension of relative imports, js (NodeNext, default) | none (bundlers)', 'js')
     .option('--json', 'print { files, operations, seconds }')
-    .action(async (flags: { spec: string; out: string; name?: string; generator: string; jar?: string; json?: boolean }) => {
+    .action(async (flags: { spec: string; out: string; name?: string; generator: string; jar?: string; importExtension: string; json?: boolean }) => {
       if (flags.generator !== 'hey-api' && flags.generator !== 'openapi-generator') {
         throw new ApisignError('ERR_CLI_USAGE', '--generator must be hey-api or openapi-generator')
       }
+      const ext = flags.importExtension.replace(/^\./, '')
+      if (ext !== 'js' && ext !== 'none') throw new ApisignError('ERR_CLI_USAGE', '--import-extension must be js or none')
       const spec = /^https?:\/\//i.test(flags.spec) ? flags.spec : resolve(io.cwd, flags.spec)
       const result = await generate({
         spec,
         out: resolve(io.cwd, flags.out),
         generator: flags.generator,
+        importExtension: ext === 'js' ? '.js' : 'none',
         ...(flags.name === undefined ? {} : { name: flags.name }),
         ...(flags.jar === undefined ? {} : { jarPath: flags.jar }),
       })
