@@ -17,6 +17,7 @@ import { serializeBody } from './body.js'
 import { debug, redactError } from './redact.js'
 import { rejectionError } from './responses.js'
 import { type RetryPolicy, backoffMs, parseRetryAfter, resolveRetryPolicy } from './retry.js'
+import { type ClientTlsOptions, createHttpsAgent } from './tls.js'
 
 /** What an auth scheme sees of a request: the final wire URL and the exact body bytes. */
 export interface RequestToAuthorize {
@@ -90,6 +91,8 @@ export interface ClientOptions {
   readonly sleep?: (ms: number) => Promise<void>
   /** Other axios defaults (headers, httpAgent, ...). `adapter`, `baseURL` and limits are apisign's. */
   readonly axios?: CreateAxiosDefaults
+  /** TLS towards the partner: its CA, and a client certificate for mTLS (an `https.Agent` is made from it). */
+  readonly tls?: ClientTlsOptions
 }
 
 // A rejection that blames the time. Only the reason and description count, never an echoed base string
@@ -275,9 +278,11 @@ export function createClient(options: ClientOptions): AxiosInstance {
     }
   }
 
+  if (options.tls !== undefined && options.axios?.httpsAgent !== undefined) throw new TypeError('give tls or axios.httpsAgent, not both')
   const instance = axios.create({
     timeout: options.timeout ?? 30_000,
     ...options.axios,
+    ...(options.tls === undefined ? {} : { httpsAgent: createHttpsAgent(options.tls) }),
     baseURL: options.baseURL,
     adapter,
     maxBodyLength,

@@ -10,6 +10,7 @@ import type { RetryPolicy } from '../http/retry.js'
 import { type FilePermissionPolicy, keyMatchesCertificate, loadCertificate, loadSigningKey } from '../keys/index.js'
 import { fromEnv, fromFile } from '../schemes/appliers.js'
 import { SCHEMES, type SchemeAuthOptions, type SchemeId, resolveAuth } from '../schemes/table.js'
+import { type ProfileTlsSpec, loadProfileTls } from './tls.js'
 
 /** The environments a profile can target. Any other name is allowed too; these two get host checks. */
 export type Environment = 'sandbox' | 'production' | (string & {})
@@ -83,6 +84,8 @@ export interface ProfileSpec {
   readonly limits?: ClientOptions['limits']
   /** Skip the sandbox/production host check (for partners whose hosts do not say which they are). */
   readonly skipHostCheck?: boolean
+  /** TLS towards the partner: its CA, a client certificate for mTLS (see {@link ProfileTlsSpec}). */
+  readonly tls?: ProfileTlsSpec
 }
 
 /** The config file. */
@@ -276,7 +279,7 @@ export async function loadProfile(name?: string, options: LoadProfileOptions = {
     const live = options.env ?? process.env
     const lookup = new Proxy({} as Record<string, string | undefined>, { get: (_t, k) => (typeof k === 'string' ? (live[k] ?? env[k]) : undefined) })
     const auth = schemeAuth(chosen, spec.auth as SchemeProfileAuth, lookup, base)
-    return deepFreeze(assemble(chosen, environment, url, auth, spec, base, options))
+    return deepFreeze(assemble(chosen, environment, url, auth, spec, base, options, env))
   }
   const auth = spec.auth
   if ('password' in (auth.key ?? {}) || 'consumerSecret' in auth) {
@@ -332,7 +335,7 @@ export async function loadProfile(name?: string, options: LoadProfileOptions = {
     ...(auth.dialect === undefined ? {} : { dialect: auth.dialect }),
     ...(auth.signatureMethod === undefined ? {} : { signatureMethod: auth.signatureMethod }),
   }
-  return deepFreeze(assemble(chosen, environment, url, oauth1, spec, base, options))
+  return deepFreeze(assemble(chosen, environment, url, oauth1, spec, base, options, env))
 }
 
 const SECRET_FIELD = /secret|password|token|^key$/i
@@ -395,7 +398,7 @@ function schemeAuth(profile: string, auth: SchemeProfileAuth, env: Readonly<Reco
   return converted
 }
 
-function assemble(chosen: string, environment: Environment, url: URL, auth: Profile['auth'], spec: ProfileSpec, base: string, options: LoadProfileOptions): Profile {
+function assemble(chosen: string, environment: Environment, url: URL, auth: Profile['auth'], spec: ProfileSpec, base: string, options: LoadProfileOptions, env: Readonly<Record<string, string | undefined>>): Profile {
   let encryption: ClientOptions['encryption']
   if (spec.encryption !== undefined) {
     const { decryptionCertificate: _forDoctor, ...enc } = spec.encryption as Record<string, unknown>
@@ -425,6 +428,7 @@ function assemble(chosen: string, environment: Environment, url: URL, auth: Prof
     ...(encryption === undefined ? {} : { encryption }),
     ...(spec.retry === undefined ? {} : { retry: spec.retry }),
     ...(spec.limits === undefined ? {} : { limits: spec.limits }),
+    ...(spec.tls === undefined ? {} : { tls: loadProfileTls(chosen, spec.tls, base, env, options.keyFilePermissions ?? 'refuse') }),
   }
   return profile
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { type IncomingMessage, type ServerResponse, createServer } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { parse as parseYaml } from 'yaml'
 import { type ApisignEncryptionConfig, type FieldEncryption, type MastercardEncryptionConfig, createEncryption } from '../encryption/index.js'
@@ -8,6 +8,7 @@ import { type OpenApiSecurityScheme, type SecurityRequirement, indexOperations }
 import { type SchemeId, type SchemeServerOptions, SCHEMES, schemeOf } from '../schemes/table.js'
 import type { SchemeVerdict, SchemeVerifier } from '../schemes/verifier-types.js'
 import { type ConsumerKeys, createOAuth1Verifier } from '../verify/index.js'
+import { type MockGatewayTls, createGatewayServer } from './tls.js'
 
 /** Options of {@link startMockGateway}. */
 export interface MockGatewayOptions {
@@ -48,11 +49,13 @@ export interface MockGatewayOptions {
   readonly log?: (line: string) => void
   /** Put the acceptable signature base string in 401 bodies, as gateways do. Default true. */
   readonly debug?: boolean
+  /** Serve HTTPS with this certificate, optionally requiring client certificates (mTLS). Default: HTTP. */
+  readonly tls?: MockGatewayTls
 }
 
 /** A running mock gateway. */
 export interface MockGateway {
-  /** Base URL including the spec's server base path, e.g. `http://127.0.0.1:40123/mini`. */
+  /** Base URL including the spec's server base path, e.g. `http://127.0.0.1:40123/mini` (`https:` with `tls`). */
   readonly url: string
   /** Requests served so far, with their verification outcome. */
   readonly requests: ReadonlyArray<{ method: string; path: string; status: number; code?: string; principal?: string; body?: unknown }>
@@ -299,7 +302,7 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
 
   const handle = async (req: IncomingMessage, res: ServerResponse, raw: Buffer) => {
     const method = req.method ?? 'GET'
-    const url = `http://${req.headers.host}${req.url}`
+    const url = `${options.tls === undefined ? 'http' : 'https'}://${req.headers.host}${req.url}`
     const pathname = new URL(url).pathname
     const path = basePath !== '' && pathname.startsWith(basePath) ? pathname.slice(basePath.length) || '/' : pathname
     let principal: string | undefined
@@ -365,7 +368,7 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
     return send(res, answer.status, body, headers)
   }
 
-  const server = createServer((req, res) => {
+  const server = createGatewayServer(options.tls, (req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
@@ -381,7 +384,7 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
   })
   const { port } = server.address() as AddressInfo
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}${basePath}`,
+    url: `${options.tls === undefined ? 'http' : 'https'}://${host.includes(':') ? `[${host}]` : host}:${port}${basePath}`,
     requests,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   }
