@@ -12,6 +12,7 @@ import { describeKey, fingerprint, keyMatchesCertificate, loadCertificate, loadK
 import { looksLikePkcs12 } from '../keys/pkcs12.js'
 import { type Profile, type ProfileSource, hostMismatch, loadProfile, profileEnvironment, readProfileSource } from '../profiles/load.js'
 import { resolveAuth } from '../schemes/table.js'
+import { tlsChecks } from './doctor-tls.js'
 
 /** One check's outcome. */
 export interface DoctorCheck {
@@ -117,7 +118,8 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
   } catch (error) {
     const code = isApisignError(error) ? error.code : 'ERR_INTERNAL'
     const message = isApisignError(error) ? `${code}: ${error.message}` : 'the profile could not be loaded'
-    if (KEY_CODES.test(code) && !/encryption/i.test(message)) add({ id: 'signing-key', status: 'fail', message, fix: 'point auth.key at the private key (or .p12, alias and password) the partner certificate was issued for' })
+    if (/: tls[.:]/.test(message)) add({ id: 'tls', status: 'fail', message, fix: 'fix the profile\'s tls section (see tls-* below)' })
+    else if (KEY_CODES.test(code) && !/encryption/i.test(message)) add({ id: 'signing-key', status: 'fail', message, fix: 'point auth.key at the private key (or .p12, alias and password) the partner certificate was issued for' })
     else if (code === 'ERR_ENCRYPTION_CONFIG' || /encryption/i.test(message)) add({ id: 'encryption', status: 'fail', message, fix: 'fix the encryption config named by the profile' })
     else add({ id: 'profile', status: 'fail', message, fix: 'see the profile file format in the README' })
   }
@@ -193,6 +195,7 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
 
   // Field encryption.
   if (spec.encryption !== undefined) await encryptionChecks(spec.encryption as Record<string, unknown>, baseDir, environment, now(), warnDays, add)
+  if (spec.tls !== undefined && spec.tls !== null && typeof spec.tls === 'object') tlsChecks(spec.tls, baseDir, env, now(), warnDays, add)
 
   if (options.online === true && profile !== undefined) await onlineChecks(profile, options, now, add)
   return { ok: !checks.some((c) => c.status === 'fail'), profile: name, checks }
