@@ -6,6 +6,7 @@ import { ApisignError } from '../errors.js'
 import type { OpenApiSecurityScheme } from '../schemes/openapi.js'
 import { schemeOf } from '../schemes/table.js'
 import { deriveEncryptionConfig } from './encryption.js'
+import { findEncryptedFields } from './scaffold.js'
 import { type OpenApiDocument, loadSpec, operationsOf } from './spec.js'
 
 /** Options of {@link generate}. */
@@ -34,6 +35,8 @@ export interface GenerateResult {
   readonly operations: number
   readonly seconds: number
   readonly directory: string
+  /** What the user should know, e.g. encrypted-looking fields without `x-apisign-encrypt` markers. */
+  readonly warnings: readonly string[]
 }
 
 function listFiles(dir: string, base = dir): string[] {
@@ -94,6 +97,17 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     }
   }
   const operations = operationsOf(spec)
+  const encryption = deriveEncryptionConfig(spec)
+  const warnings: string[] = []
+  if (encryption.paths.length === 0) {
+    // Real Mastercard specs (MDES) mark encryption by field names, never with x-apisign-encrypt: without a
+    // config those fields would go out in clear and the partner would refuse them.
+    const found = findEncryptedFields(spec)
+    if (found.length > 0) {
+      const list = found.slice(0, 3).map((c) => `${c.method.toUpperCase()} ${c.path} ${c.direction} ${c.container}.${c.valueField}`).join('; ')
+      warnings.push(`the spec has ${found.length} encrypted-looking field(s) (${list}${found.length > 3 ? '; ...' : ''}) and no ${'x-apisign-encrypt'} markers: run apisign encryption init --spec <spec> to scaffold an encryption config, then confirm it`)
+    }
+  }
   const manifest = {
     generator: options.generator ?? 'hey-api',
     title: (spec['info'] as { title?: string } | undefined)?.title ?? null,
@@ -106,10 +120,10 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     securitySchemes: Object.fromEntries(
       Object.entries(((spec['components'] as { securitySchemes?: Record<string, OpenApiSecurityScheme> } | undefined)?.securitySchemes ?? {})).map(([name, scheme]) => [name, schemeIdOf(scheme)]),
     ),
-    encryption: deriveEncryptionConfig(spec),
+    encryption,
   }
   writeFileSync(join(directory, 'apisign.json'), `${JSON.stringify(manifest, null, 2)}\n`)
-  return { files: listFiles(directory), operations: operations.length, seconds: (performance.now() - started) / 1000, directory }
+  return { files: listFiles(directory), operations: operations.length, seconds: (performance.now() - started) / 1000, directory, warnings }
 }
 
 function schemeIdOf(scheme: OpenApiSecurityScheme): string | null {

@@ -2,5 +2,5 @@
 export { interceptSigned, gatewayErrorBody, nockBodyBytes } from './nock.js'
 export type { InterceptSignedOptions, VerifiedRequest } from './nock.js'
 export { startMockGateway, exampleResponse, sampleFromSchema, partnerView } from './mock-gateway.js'
-export type { MockGateway, MockGatewayOptions } from './mock-gateway.js'
+export type { MockGateway, MockGatewayOptions, PartnerKeys } from './mock-gateway.js'
 export type { MockGatewayTls } from './tls.js'

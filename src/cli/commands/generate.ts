@@ -31,6 +31,7 @@ export function registerGenerate(program: Command, io: CliIo): void {
         ...(flags.name === undefined ? {} : { name: flags.name }),
         ...(flags.jar === undefined ? {} : { jarPath: flags.jar }),
       })
-      printResult(io, flags.json === true, { files: result.files, operations: result.operations, seconds: Number(result.seconds.toFixed(3)) })
+      for (const warning of result.warnings) io.stderr(`warning: ${warning}\n`)
+      printResult(io, flags.json === true, { files: result.files, operations: result.operations, seconds: Number(result.seconds.toFixed(3)), ...(result.warnings.length === 0 ? {} : { warnings: result.warnings }) })
     })
 }
