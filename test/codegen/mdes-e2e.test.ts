@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeCerts } from '../../certs-example/make-certs.mjs'
 import { runCli } from '../../src/cli/run.js'
-import { generate, wireClient } from '../../src/codegen/index.js'
+import { wireClient } from '../../src/codegen/index.js'
 import { createClient } from '../../src/http/index.js'
 import { fingerprint, loadCertificate, loadSigningKey } from '../../src/keys/index.js'
 import { loadProfile } from '../../src/profiles/index.js'
@@ -56,7 +56,7 @@ describe('MDES tokenize end to end', () => {
     gateway = await startMockGateway({
       spec: MDES,
       consumers: { 'mdes-ck!sandbox': { key: createPublicKey(loadSigningKey(certs.signingKey)) } },
-      encryption: config,
+      encryption: config as never,
       partnerKeys: { decryptionKey: certs.partnerEncryptionKey, encryptionCertificate: certs.encryptionCert },
       tls: { cert: certs.serverCert, key: certs.serverKey, ca: certs.caCert, requireClientCertificate: true },
     })
