@@ -12,6 +12,7 @@ import { describeKey, fingerprint, keyMatchesCertificate, loadCertificate, loadK
 import { looksLikePkcs12 } from '../keys/pkcs12.js'
 import { type Profile, type ProfileSource, hostMismatch, loadProfile, profileEnvironment, readProfileSource } from '../profiles/load.js'
 import { resolveAuth } from '../schemes/table.js'
+import { environmentCheck, sandboxCredentialChecks } from './doctor-environment.js'
 import { tlsChecks } from './doctor-tls.js'
 
 /** One check's outcome. */
@@ -109,6 +110,9 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
   }
   const { name, spec, baseDir, env } = source
   const environment = profileEnvironment(name, spec)
+  // Every missing variable at once, before the load stops at the first.
+  const variables = environmentCheck(spec, env, baseDir)
+  if (variables !== undefined) add(variables)
 
   let profile: Profile | undefined
   try {
@@ -196,6 +200,7 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
   // Field encryption.
   if (spec.encryption !== undefined) await encryptionChecks(spec.encryption as Record<string, unknown>, baseDir, environment, now(), warnDays, add)
   if (spec.tls !== undefined && spec.tls !== null && typeof spec.tls === 'object') tlsChecks(spec.tls, baseDir, env, now(), warnDays, add)
+  for (const c of sandboxCredentialChecks(name, source.file, env, baseDir)) add(c)
 
   if (options.online === true && profile !== undefined) await onlineChecks(profile, options, now, add)
   return { ok: !checks.some((c) => c.status === 'fail'), profile: name, checks }
@@ -325,6 +330,17 @@ async function onlineChecks(profile: Profile, options: DoctorOptions, now: () =>
     const authFailure = code === 'ERR_SIGNATURE_MISMATCH' || details?.status === 401 || details?.status === 403
     if (!authFailure && details?.status !== undefined) {
       add({ id: 'probe', status: 'warn', message: `a signed GET ${path} got HTTP ${details.status}, which says nothing about the signature`, fix: 'pass --probe-path with a GET operation of the API' })
+      return
+    }
+    const said = `${details?.reasonCode ?? ''} ${(details as { description?: string } | undefined)?.description ?? ''}`.replace(/acceptable signature base string.*$/is, '')
+    if (/timestamp|clock|time.?window|skew|request.?time|expired/i.test(said)) {
+      // The partner says the time is wrong: that is the clock, whatever the Date comparison above found.
+      add({
+        id: 'clock',
+        status: 'fail',
+        message: `the partner rejected the signed probe because of its time (${details?.reasonCode ?? code}${details?.status === undefined ? '' : `, HTTP ${details.status}`})`,
+        fix: 'sync this machine\'s clock with NTP (timedatectl set-ntp true, or chrony/ntpd); the gateway accepts timestamps within a few minutes of its own clock',
+      })
       return
     }
     add({

@@ -28,6 +28,8 @@ export async function runCli(argv: readonly string[], io: Partial<CliIo> = {}): 
   const program = new Command('apisign')
     .description('Sign, verify, encrypt and decrypt requests to partner APIs.')
     .version(packageVersion(), '-V, --version', 'print the apisign version')
+    // `apisign --version` only: `ost verify-webhook --version V` is that command's own option.
+    .enablePositionalOptions()
     // Every command's help says which options it cannot run without (subcommands inherit this).
     .configureHelp({ optionDescription: (option: Option) => `${option.mandatory ? '(required) ' : ''}${new Help().optionDescription(option)}` })
     .showHelpAfterError(false)

@@ -10,6 +10,7 @@ import type { RetryPolicy } from '../http/retry.js'
 import { type FilePermissionPolicy, keyMatchesCertificate, loadCertificate, loadSigningKey } from '../keys/index.js'
 import { fromEnv, fromFile } from '../schemes/appliers.js'
 import { SCHEMES, type SchemeAuthOptions, type SchemeId, resolveAuth } from '../schemes/table.js'
+import { CONFIG_FILE_KEYS, OAUTH1_AUTH_KEYS, OAUTH1_KEY_KEYS, PROFILE_KEYS, jsonErrorLocation, unknownKeys } from './diagnose.js'
 import { type ProfileTlsSpec, loadProfileTls } from './tls.js'
 
 /** The environments a profile can target. Any other name is allowed too; these two get host checks. */
@@ -131,6 +132,8 @@ export interface ProfileSource {
   readonly baseDir: string
   /** The environment it is resolved with (`.env` merged under the real environment). */
   readonly env: Readonly<Record<string, string | undefined>>
+  /** The whole config file (every profile), as written. */
+  readonly file: ProfilesFile
 }
 
 /**
@@ -155,7 +158,7 @@ export async function readProfileSource(name?: string, options: LoadProfileOptio
   }
   const spec = file.profiles[chosen] as ProfileSpec
   if (spec === null || typeof spec !== 'object') throw invalid(chosen, 'must be an object')
-  return { name: chosen, spec, configPath, baseDir: dirname(configPath), env }
+  return { name: chosen, spec, configPath, baseDir: dirname(configPath), env, file }
 }
 
 /**
@@ -207,10 +210,12 @@ async function readConfigFile(options: LoadProfileOptions, cwd: string): Promise
   if (path.endsWith('.mjs') || path.endsWith('.js')) {
     file = ((await import(pathToFileURL(path).href)) as { default?: unknown }).default
   } else {
+    const text = readFileSync(path, 'utf8')
     try {
-      file = JSON.parse(readFileSync(path, 'utf8'))
-    } catch {
-      throw new ApisignError('ERR_CONFIG_INVALID', `${path} is not valid JSON`)
+      file = JSON.parse(text)
+    } catch (error) {
+      const at = jsonErrorLocation(text, error)
+      throw new ApisignError('ERR_CONFIG_INVALID', `${path} is not valid JSON${at === undefined ? '' : ` (${at})`}`)
     }
   }
   if (file === null || typeof file !== 'object' || typeof (file as ProfilesFile).profiles !== 'object' || (file as ProfilesFile).profiles === null) {
@@ -256,8 +261,17 @@ function deepFreeze<T>(value: T): T {
  * ```
  */
 export async function loadProfile(name?: string, options: LoadProfileOptions = {}): Promise<Profile> {
-  const { name: chosen, spec, baseDir: base, env } = await readProfileSource(name, options)
+  const { name: chosen, spec, baseDir: base, env, file } = await readProfileSource(name, options)
   const environment = profileEnvironment(chosen, spec)
+  // A misspelt key would otherwise be ignored silently (a `basURL` leaves the profile without its URL).
+  const typos = [
+    ...unknownKeys(file, CONFIG_FILE_KEYS, 'config file'),
+    ...unknownKeys(spec, PROFILE_KEYS, `profile ${chosen}`),
+    ...(spec.auth !== null && typeof spec.auth === 'object' && spec.auth.scheme === 'oauth1'
+      ? [...unknownKeys(spec.auth, OAUTH1_AUTH_KEYS, `profile ${chosen}: auth`), ...(spec.auth.key !== null && typeof spec.auth.key === 'object' ? unknownKeys(spec.auth.key, OAUTH1_KEY_KEYS, `profile ${chosen}: auth.key`) : [])]
+      : []),
+  ]
+  if (typos.length > 0) throw new ApisignError('ERR_PROFILE_INVALID', typos.join('; '))
 
   let url: URL
   try {
@@ -406,10 +420,12 @@ function assemble(chosen: string, environment: Environment, url: URL, auth: Prof
     let encConfig: unknown = enc
     if (encPath !== undefined) {
       if (!existsSync(encPath)) throw new ApisignError('ERR_FILE_NOT_FOUND', `profile ${chosen}: encryption.configFile ${encPath} does not exist`)
+      const text = readFileSync(encPath, 'utf8')
       try {
-        encConfig = JSON.parse(readFileSync(encPath, 'utf8'))
-      } catch {
-        throw invalid(chosen, `encryption.configFile ${encPath} is not valid JSON`)
+        encConfig = JSON.parse(text)
+      } catch (error) {
+        const at = jsonErrorLocation(text, error)
+        throw invalid(chosen, `encryption.configFile ${encPath} is not valid JSON${at === undefined ? '' : ` (${at})`}`)
       }
     }
     encryption = createEncryption(encConfig as Record<string, unknown>, {
