@@ -87,16 +87,16 @@ describe('apisign doctor: what to do', () => {
     expect((await checksOf(dir, 'sandbox', { MC_KEY_PATH: keyA, MC_CONSUMER_KEY: 'ck', MC_P12_PASSWORD: 'p' }))['environment']?.status).toBe('pass')
   })
   it('a production profile with the sandbox consumer key or signing key', async () => {
-    const profiles = (prodKey: string, prodConsumer: string) => ({
+    const profiles = (prodKey: string) => ({
       profiles: {
         sandbox: { environment: 'sandbox', baseURL: 'https://sandbox.api.example.com', auth: { scheme: 'oauth1', consumerKey: 'ck!sandbox', key: { path: keyA } } },
         production: { environment: 'production', baseURL: 'https://api.example.com', auth: { scheme: 'oauth1', consumerKeyEnv: 'PROD_CK', key: { path: prodKey } } },
       },
     })
-    const same = await checksOf(project(profiles(keyA, 'x')), 'production', { PROD_CK: 'ck!sandbox' })
+    const same = await checksOf(project(profiles(keyA)), 'production', { PROD_CK: 'ck!sandbox' })
     expect(same['production-credentials']).toMatchObject({ status: 'fail', message: 'profile production (production) uses the consumer key of sandbox profile sandbox' })
     expect(same['production-key']).toMatchObject({ status: 'fail', message: expect.stringContaining('signs with the same key as sandbox profile sandbox') })
-    const distinct = await checksOf(project(profiles(keyB, 'x')), 'production', { PROD_CK: 'ck!production' })
+    const distinct = await checksOf(project(profiles(keyB)), 'production', { PROD_CK: 'ck!production' })
     expect(distinct['production-credentials']?.status).toBe('pass')
     expect(distinct['production-key']).toBeUndefined()
   })
