@@ -31,12 +31,15 @@ const profile = await loadProfile('sandbox', { cwd: join(root, 'demo'), env: {} 
 if (profile.auth.scheme !== 'oauth1') throw new Error('the demo profile signs with OAuth 1.0a')
 const oauth1 = profile.auth
 const spec = await loadSpec(join(root, 'openapi/payments.yaml'))
-const encryption = { ...deriveEncryptionConfig(spec), encryptionCertificate: certs.encryptionCert, privateKey: certs.encryptionKey }
+// As with a real partner, two key pairs: the client encrypts to the partner's certificate and decrypts
+// answers with its own key; the partner decrypts with its key and encrypts to the client's certificate.
+const encryption = { ...deriveEncryptionConfig(spec), encryptionCertificate: certs.partnerEncryptionCert, privateKey: certs.encryptionKey }
 
 const gateway = await startMockGateway({
   spec,
   consumers: { [oauth1.consumerKey]: { key: createPublicKey(oauth1.key) } },
   encryption,
+  partnerKeys: { decryptionKey: certs.partnerEncryptionKey, encryptionCertificate: certs.encryptionCert },
   // HTTPS with the local test CA's server certificate; only clients with a certificate from that CA get in.
   tls: { cert: certs.serverCert, key: certs.serverKey, ca: certs.caCert, requireClientCertificate: true },
   log: (line) => out(`    [gateway] ${line}`),

@@ -3,8 +3,11 @@
 // Only names, subjects, dates and fingerprints are printed.
 import { X509Certificate } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import { request as httpRequest } from 'node:http'
+import { request as httpsRequest } from 'node:https'
 import { isAbsolute, resolve } from 'node:path'
 import { isApisignError } from '../errors.js'
+import { type ClientTlsOptions, createHttpsAgent } from '../http/tls.js'
 import { fingerprint, keyMatchesCertificate, loadCertificate, loadKeyStore, loadPrivateKey } from '../keys/index.js'
 import type { ProfileTlsSpec } from '../profiles/tls.js'
 import type { DoctorCheck } from './doctor.js'
@@ -99,4 +102,33 @@ export function tlsChecks(
     if (issuer !== undefined) add({ id: 'tls-chain', status: 'pass', message: `the client certificate is issued by ${subjectOf(issuer)} (tls.ca)` })
     else add({ id: 'tls-chain', status: 'warn', message: `the client certificate's issuer (${cert.issuer.replace(/\n/g, ', ')}) is not in tls.ca`, fix: 'tls.ca is the CA of the partner\'s server; check with the partner which CA issues client certificates' })
   }
+}
+
+/**
+ * The `Date` header of a HEAD to the base URL (null when there is none), over the profile's TLS: a
+ * partner that demands a client certificate refuses a bare `fetch` at the handshake.
+ *
+ * @example
+ * ```ts
+ * const date = await headDate({ baseURL: 'https://sandbox.api.example.com', tls: profile.tls })
+ * ```
+ */
+export function headDate(profile: { readonly baseURL: string; readonly tls?: ClientTlsOptions }): Promise<string | null> {
+  const url = new URL(profile.baseURL)
+  const secure = url.protocol === 'https:'
+  const agent = secure && profile.tls !== undefined ? createHttpsAgent(profile.tls) : undefined
+  return new Promise((resolvePromise, reject) => {
+    const req = (secure ? httpsRequest : httpRequest)(url, { method: 'HEAD', ...(agent === undefined ? {} : { agent }), timeout: 10_000 }, (res) => {
+      res.resume()
+      const date = res.headers.date
+      resolvePromise(typeof date === 'string' ? date : null)
+      agent?.destroy()
+    })
+    req.once('timeout', () => req.destroy(new Error('timeout')))
+    req.once('error', (error) => {
+      agent?.destroy()
+      reject(error)
+    })
+    req.end()
+  })
 }

@@ -12,6 +12,7 @@ import { describeKey, fingerprint, keyMatchesCertificate, loadCertificate, loadK
 import { looksLikePkcs12 } from '../keys/pkcs12.js'
 import { type Profile, type ProfileSource, hostMismatch, loadProfile, profileEnvironment, readProfileSource } from '../profiles/load.js'
 import { resolveAuth } from '../schemes/table.js'
+import { headDate } from './doctor-tls.js'
 import { environmentCheck, sandboxCredentialChecks } from './doctor-environment.js'
 import { tlsChecks } from './doctor-tls.js'
 
@@ -299,8 +300,7 @@ async function onlineChecks(profile: Profile, options: DoctorOptions, now: () =>
   const thresholds = options.clockThresholds ?? { warn: 5, fail: 60 }
   try {
     const started = now()
-    const response = await fetch(profile.baseURL, { method: 'HEAD', redirect: 'manual', signal: AbortSignal.timeout(10_000) })
-    const date = response.headers.get('date')
+    const date = await headDate(profile)
     const serverNow = date === null ? Number.NaN : Date.parse(date)
     if (Number.isNaN(serverNow)) add({ id: 'clock', status: 'warn', message: 'the base URL sent no Date header to compare the clock with', fix: 'keep the clock in sync with NTP' })
     else {

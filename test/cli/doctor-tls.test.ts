@@ -6,6 +6,10 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { makeCerts } from '../../certs-example/make-certs.mjs'
 import { type DoctorCheck, runDoctor } from '../../src/cli/doctor.js'
+import { loadSigningKey } from '../../src/keys/index.js'
+import { startMockGateway } from '../../src/testing/index.js'
+import { REPO_ROOT } from '../helpers/shared.js'
+import { createPublicKey } from 'node:crypto'
 
 const dir = mkdtempSync(join(tmpdir(), 'apisign-doctor-tls-'))
 const otherDir = mkdtempSync(join(tmpdir(), 'apisign-doctor-tls-other-'))
@@ -61,5 +65,22 @@ describe('apisign doctor: tls', () => {
     const bad = join(dir, 'bad-ca.pem')
     writeFileSync(bad, 'not a certificate')
     expect((await doctor({ ca: bad }))['tls-ca']?.status).toBe('fail')
+  })
+  it('--online against an mTLS partner: the clock and the signed probe go over the profile\'s tls', async () => {
+    const gateway = await startMockGateway({
+      spec: join(REPO_ROOT, 'openapi/payments-mini.yaml'),
+      consumers: { ck: { key: createPublicKey(loadSigningKey(certs.signingKey)) } },
+      tls: { cert: certs.serverCert, key: certs.serverKey, ca: certs.caCert, requireClientCertificate: true },
+    })
+    try {
+      const cfg = mkdtempSync(join(dir, 'online-'))
+      writeFileSync(join(cfg, 'apisign.config.json'), JSON.stringify({ profiles: { sandbox: { environment: 'sandbox', baseURL: gateway.url, auth: { scheme: 'oauth1', consumerKey: 'ck', key: { path: certs.signingKey } }, tls: { ca: certs.caCert, cert: certs.clientCert, key: certs.clientKey } } } }))
+      const report = await runDoctor({ profile: 'sandbox', cwd: cfg, env: {}, online: true, probePath: '/payments/p1' })
+      const byId = Object.fromEntries(report.checks.map((c) => [c.id, c]))
+      expect(byId['clock']?.status).toBe('pass')
+      expect(byId['probe']).toMatchObject({ status: 'pass', message: expect.stringContaining('HTTP 200') })
+    } finally {
+      await gateway.close()
+    }
   })
 })
