@@ -1,25 +1,10 @@
 // The server side of every scheme speaks one interface, so the mock gateway (and a provider's own
 // middleware) can verify any of them, and compose them per operation, without knowing which is which.
 import type { ApisignErrorCode } from '../errors.js'
-import type { ReceivedRequest } from '../verify/index.js'
+import type { ReceivedRequest, SchemeVerdict } from '../pipeline/types.js'
 
-/** The verdict of a scheme verifier: who called, or a stable code and a message naming what was wrong. */
-export type SchemeVerdict =
-  | { readonly ok: true; readonly principal: string }
-  | { readonly ok: false; readonly code: ApisignErrorCode; readonly message: string; readonly acceptableSignatureBaseString?: string }
-
-/**
- * Verifies one scheme on a received request (raw body bytes, full URL, headers).
- *
- * @example
- * ```ts
- * const verdict = await verifier.verify({ method: 'GET', url: 'https://api.example.com/v2/users?...', headers, body })
- * if (!verdict.ok) console.log(verdict.code)
- * ```
- */
-export interface SchemeVerifier {
-  verify(request: ReceivedRequest): Promise<SchemeVerdict>
-}
+// The interfaces themselves are seam types (src/pipeline/types.ts); re-exported here for the scheme files.
+export type { SchemeVerdict, SchemeVerifier } from '../pipeline/types.js'
 
 /** A secret or key that stops verifying after `notAfter` (rotation: the old one stays valid for its grace period). */
 export interface ExpiringSecret {

@@ -6,7 +6,7 @@ import { type ApisignEncryptionConfig, type FieldEncryption, type KeyMaterial, t
 import { ApisignError } from '../errors.js'
 import { type OpenApiSecurityScheme, type SecurityRequirement, indexOperations } from '../schemes/openapi.js'
 import { type SchemeId, type SchemeServerOptions, SCHEMES, schemeOf } from '../schemes/table.js'
-import type { SchemeVerdict, SchemeVerifier } from '../schemes/verifier-types.js'
+import type { SchemeVerdict, SchemeVerifier } from '../pipeline/types.js'
 import { type ConsumerKeys, createOAuth1Verifier } from '../verify/index.js'
 import { type MockGatewayTls, createGatewayServer } from './tls.js'
 
@@ -243,7 +243,7 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
   const defaultGuard: Guard | undefined =
     options.verifier !== undefined || options.consumers !== undefined
       ? {
-          verifier: options.verifier ?? createOAuth1Verifier({ consumers: options.consumers as ConsumerKeys, debug: options.debug ?? true, now }),
+          verifier: options.verifier ?? createOAuth1Verifier({ consumers: options.consumers as ConsumerKeys, debug: options.debug ?? true, now, async: true }),
           rejectionBody: SCHEMES.oauth1.rejectionBody,
         }
       : undefined
@@ -259,7 +259,7 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
       continue
     }
     const { scheme: _scheme, ...verifierOptions } = given as { scheme?: SchemeId } & Record<string, unknown>
-    const verifier = (row.verifier as (o: SchemeServerOptions[SchemeId], c: object) => SchemeVerifier)(verifierOptions as never, { securityScheme, basePath, now })
+    const verifier = (row.verifier as (o: SchemeServerOptions[SchemeId], c: object) => SchemeVerifier)({ ...(id === 'oauth1' ? { async: true } : {}), ...verifierOptions } as never, { securityScheme, basePath, now })
     guards.set(name, { verifier, rejectionBody: row.rejectionBody })
   }
   if (defaultGuard === undefined && guards.size === 0) throw new TypeError('startMockGateway needs consumers, a verifier or security credentials')
