@@ -111,3 +111,25 @@ function resolve(tls: ClientTlsOptions): { options: SecureContextOptions; contex
 export function createHttpsAgent(tls: ClientTlsOptions): HttpsAgent {
   return new HttpsAgent({ secureContext: resolve(tls).context, keepAlive: true })
 }
+
+/**
+ * A `fetch` that carries {@link ClientTlsOptions}: undici's own fetch over an undici `Agent` whose TLS
+ * connections use the same ready `SecureContext` as {@link createHttpsAgent} (Node's built-in fetch takes
+ * no TLS options). undici is loaded on first use. `createFetch` uses it for its `tls` option.
+ *
+ * @example
+ * ```ts
+ * const tlsFetch = createTlsFetch({ ca: './ca.pem', cert: './client.pem', key: './client-key.pem' })
+ * const response = await tlsFetch('https://127.0.0.1:8443/health', { method: 'GET' })
+ * ```
+ */
+export function createTlsFetch(tls: ClientTlsOptions): (input: string, init: RequestInit) => Promise<Response> {
+  const { context } = resolve(tls)
+  let ready: Promise<(input: string, init: RequestInit) => Promise<Response>> | undefined
+  const load = async () => {
+    const undici = await import('undici')
+    const dispatcher = new undici.Agent({ connect: { secureContext: context } })
+    return (input: string, init: RequestInit) => undici.fetch(input, { ...(init as object), dispatcher } as never) as unknown as Promise<Response>
+  }
+  return async (input, init) => (await (ready ??= load()))(input, init)
+}

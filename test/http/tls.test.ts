@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { inspect } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeCerts } from '../../certs-example/make-certs.mjs'
-import { createClient, createHttpsAgent, resolveClientTls } from '../../src/http/index.js'
+import { createClient, createFetch, createHttpsAgent, resolveClientTls } from '../../src/http/index.js'
 import { loadSigningKey } from '../../src/keys/index.js'
 import { loadProfile } from '../../src/profiles/index.js'
 import { type MockGateway, startMockGateway } from '../../src/testing/index.js'
@@ -84,6 +84,15 @@ describe('mTLS: the gateway requires a client certificate from its CA', () => {
     }
     expect(gateway.requests.length).toBe(before)
   })
+  it('createFetch over mTLS (undici with the same secure context); without a certificate it fails', async () => {
+    const signedFetch = createFetch({ baseURL: gateway.url, auth, tls: { ca: certs.caCert, cert: certs.clientCert, key: certs.clientKey } })
+    const response = await signedFetch('/payments/p1')
+    expect(response.status).toBe(200)
+    expect(await response.json()).toMatchObject({ id: expect.any(String) })
+    const bare = createFetch({ baseURL: gateway.url, auth, tls: { ca: certs.caCert }, retry: false })
+    await expect(bare('/payments/p1')).rejects.toThrow()
+    expect(() => createFetch({ baseURL: gateway.url, auth, tls: { ca: certs.caCert }, fetch: globalThis.fetch })).toThrow(TypeError)
+  })
   it('a profile with tls (cert + key, or p12 + passphrase from the environment) calls it', async () => {
     const cfgDir = mkdtempSync(join(dir, 'profile-'))
     const profiles = {
@@ -97,6 +106,7 @@ describe('mTLS: the gateway requires a client certificate from its CA', () => {
       const profile = await loadProfile(name, { cwd: cfgDir, env: { CLIENT_P12_PASSWORD: p12Password } })
       expect(JSON.stringify(profile)).not.toContain(p12Password)
       expect((await createClient(profile).get('/payments/p1')).status).toBe(200)
+      expect((await createFetch(profile)('/payments/p1')).status).toBe(200)
     }
   })
 })
