@@ -343,6 +343,50 @@ describe('the other concrete cases of the two suites', () => {
   })
 })
 
+describe('encrypt-side cases', () => {
+  it('an obj that already holds data is merged into; old encryption fields are replaced', () => {
+    // java: testEncryptPayload_ShouldMergeJsonObjects_WhenOutPathAlreadyContainData
+    const out = legacy([], [{ element: 'data', obj: 'encryptedData' }]).encrypt({ url: '/r', body: { data: {}, encryptedData: { field1: 'field1Value', iv: 'previousIvValue' } } }).body as { encryptedData: Record<string, string> }
+    expect(out.encryptedData['field1']).toBe('field1Value')
+    expect(out.encryptedData['iv']).toMatch(/^[0-9a-f]{32}$/)
+  })
+  it('in place (element x.encryptedValue into x): x gets the ciphertext and every encryption field', () => {
+    // java: testEncryptPayload_ShouldOverwriteInputObject_WhenOutPathSameAsInPath; node: field-level-encryption.test.js "encrypt property of primitive type"
+    const enc = legacy([{ element: 'elem1', obj: 'elem1.encryptedValue' }], [{ element: 'elem1.encryptedValue', obj: 'elem1' }])
+    const out = enc.encrypt({ url: '/r', body: { elem1: { encryptedValue: 'plaintext', shouldBeThere: 'shouldBeThere' } } }).body as { elem1: Record<string, string> }
+    expect(Object.keys(out.elem1).sort()).toEqual(['encryptedKey', 'encryptedValue', 'iv', 'oaepHashingAlgorithm', 'publicKeyFingerprint', 'shouldBeThere'])
+    expect(enc.decrypt({ url: '/r', body: out }).body).toEqual({ elem1: { encryptedValue: 'plaintext', shouldBeThere: 'shouldBeThere' } })
+  })
+  it('primitives encrypt and come back with their type', () => {
+    // java: testEncryptPayload_ShouldEncryptPrimitiveTypes ("string", false, 1984)
+    const enc = legacy([{ element: 'encryptedData', obj: 'data' }], [{ element: 'data', obj: 'encryptedData' }])
+    for (const data of ['string', false, 1984]) {
+      const sealed = enc.encrypt({ url: '/r', body: { data, encryptedData: {} } }).body as Record<string, unknown>
+      expect(sealed).not.toHaveProperty('data')
+      expect(enc.decrypt({ url: '/r', body: sealed }).body).toEqual({ data })
+    }
+  })
+  it('header mode: the whole body into one field, the parameters in headers; and back, headers in any case', () => {
+    // node: field-level-encryption.test.js "encrypt with header" and "encrypt root arrays with header config"
+    const headerConfig = {
+      ...legacyBase, ivFieldName: undefined, encryptedKeyFieldName: undefined, oaepHashingAlgorithmFieldName: undefined, publicKeyFingerprintFieldName: undefined,
+      encryptedValueFieldName: 'data', oaepPaddingDigestAlgorithm: 'SHA-512', privateKey: keyPem, publicKeyFingerprintType: 'certificate',
+      ivHeaderName: 'x-iv', encryptedKeyHeaderName: 'x-encrypted-key', oaepHashingAlgorithmHeaderName: 'x-oaep-hashing-algorithm', publicKeyFingerprintHeaderName: 'x-public-key-fingerprint',
+      paths: [{ path: '/resource$', toEncrypt: [{ element: '', obj: 'encrypted_payload' }], toDecrypt: [{ element: 'encrypted_payload', obj: '' }] }, { path: '/array-resp$', toEncrypt: [{ element: '$', obj: '$' }], toDecrypt: [{ element: '$', obj: '$' }] }],
+    }
+    const enc = createEncryption(JSON.parse(JSON.stringify(headerConfig)) as Record<string, unknown>)
+    const body = { encrypted_payload: { data: { accountNumber: '5123456789012345' } } }
+    const sealed = enc.encrypt({ url: '/resource', body })
+    expect(Object.keys(sealed.headers).sort()).toEqual(['x-encrypted-key', 'x-iv', 'x-oaep-hashing-algorithm', 'x-public-key-fingerprint'])
+    expect(sealed.headers['x-oaep-hashing-algorithm']).toBe('SHA512')
+    expect(Object.keys(sealed.body as object)).toEqual(['encrypted_payload'])
+    const upper = Object.fromEntries(Object.entries(sealed.headers).map(([k, v]) => [k.toUpperCase(), v]))
+    expect(enc.decrypt({ url: '/resource', body: sealed.body, headers: upper }).body).toEqual(body)
+    const arrays = enc.encrypt({ url: '/array-resp', body: [{}, {}] })
+    expect(enc.decrypt({ url: '/array-resp', body: arrays.body, headers: arrays.headers }).body).toEqual([{}, {}])
+  })
+})
+
 describe('made by the Node reference itself, read by apisign', () => {
   const require = createRequire(import.meta.url)
   const { FieldLevelEncryption } = require('mastercard-client-encryption') as { FieldLevelEncryption: new (c: unknown) => { encrypt(e: string, h: unknown, b: unknown): { body: unknown } } }

@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { makeCerts } from '../../certs-example/make-certs.mjs'
 import { parseDuration } from '../../src/cli/mock-partner.js'
+import { runCli } from '../../src/cli/run.js'
 import { createClient } from '../../src/http/index.js'
 import { loadSigningKey } from '../../src/keys/index.js'
 import { partnerView, startMockGateway } from '../../src/testing/index.js'
@@ -95,6 +96,16 @@ describe('typed errors a newcomer can act on', () => {
     expect({ code: (e1 as { code?: string }).code, named: (e1 as Error).message.includes(missing) }).toEqual({ code: 'ERR_FILE_NOT_FOUND', named: true })
     const e2 = await startMockGateway({ spec: dir, consumers }).catch((e: unknown) => e)
     expect({ code: (e2 as { code?: string }).code, named: (e2 as Error).message.includes(dir) }).toEqual({ code: 'ERR_FILE_UNREADABLE', named: true })
+  })
+  it('apisign mock with a missing spec or a bad port: the typed error on stderr, exit 1/2, no ERR_INTERNAL', async () => {
+    const err: string[] = []
+    const missing = join(dir, 'missing.yaml')
+    const code = await runCli(['mock', '--spec', missing, '--consumer-key', 'ck', '--public-key', certs.signingCert, '--json'], { stdout: () => undefined, stderr: (s) => void err.push(s), cwd: dir })
+    expect(code).toBe(1)
+    expect(JSON.parse(err.join(''))).toEqual({ error: { code: 'ERR_FILE_NOT_FOUND', message: `spec file ${missing} cannot be read (ENOENT)` } })
+    const err2: string[] = []
+    expect(await runCli(['mock', '--spec', spec, '--consumer-key', 'ck', '--public-key', certs.signingCert, '--port', 'http', '--json'], { stdout: () => undefined, stderr: (s) => void err2.push(s), cwd: dir })).toBe(2)
+    expect(JSON.parse(err2.join('')).error.code).toBe('ERR_CLI_USAGE')
   })
   it('a port in use is ERR_PORT_IN_USE naming the port; a bad port a TypeError', async () => {
     const first = await startMockGateway({ spec, consumers })
