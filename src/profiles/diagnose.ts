@@ -102,7 +102,7 @@ export function unknownKeys(value: object, known: readonly string[], where: stri
 }
 
 /** The keys a profile may have (ProfileSpec); other parts add theirs here. */
-export const PROFILE_KEYS: readonly string[] = ['environment', 'baseURL', 'auth', 'encryption', 'timeoutMs', 'retry', 'limits', 'skipHostCheck', 'tls']
+export const PROFILE_KEYS: readonly string[] = ['environment', 'baseURL', 'auth', 'encryption', 'timeoutMs', 'retry', 'limits', 'skipHostCheck', 'allowInsecureHttp', 'tls']
 /**
  * The keys of an OAuth 1.0a profile's `auth` and of its `auth.key`. `consumerSecret` and `password` are
  * listed so that the loader's own "secrets must not be written in the config file" answers them.

@@ -1,4 +1,4 @@
-import { type IncomingMessage, type RequestListener, type Server, type ServerResponse, createServer as createHttpServer } from 'node:http'
+import { type IncomingMessage, type RequestListener, type Server, type ServerOptions, type ServerResponse, createServer as createHttpServer } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import { describeType } from '../errors.js'
 import { type TlsMaterial, resolveClientTls } from '../http/tls.js'
@@ -23,15 +23,15 @@ export interface MockGatewayTls {
  *
  * @example
  * ```ts
- * const server = createGatewayServer({ cert: 'server-cert.pem', key: 'server-key.pem', ca: 'ca-cert.pem', requireClientCertificate: true }, listener)
+ * const server = createGatewayServer({ cert: 'server-cert.pem', key: 'server-key.pem', ca: 'ca-cert.pem', requireClientCertificate: true }, {}, listener)
  * ```
  */
-export function createGatewayServer(tls: MockGatewayTls | undefined, listener: RequestListener<typeof IncomingMessage, typeof ServerResponse>): Server {
-  if (tls === undefined) return createHttpServer(listener)
+export function createGatewayServer(tls: MockGatewayTls | undefined, options: ServerOptions, listener: RequestListener<typeof IncomingMessage, typeof ServerResponse>): Server {
+  if (tls === undefined) return createHttpServer(options, listener)
   if (tls === null || typeof tls !== 'object') throw new TypeError(`tls must be { cert, key, ca?, requireClientCertificate? }. Received ${describeType(tls)}`)
   if (tls.requireClientCertificate === true && tls.ca === undefined) throw new TypeError('tls.requireClientCertificate needs tls.ca, the CA that issues client certificates')
   // Same reading and checks as the client side (files, key against certificate, passphrase); the server's
   // key file is throwaway test material, so its permissions are not policed here.
   const secure = resolveClientTls({ cert: tls.cert, key: tls.key, ...(tls.ca === undefined ? {} : { ca: tls.ca }), ...(tls.passphrase === undefined ? {} : { passphrase: tls.passphrase }), keyFilePermissions: 'ignore' })
-  return createHttpsServer({ ...secure, requestCert: tls.requireClientCertificate === true, rejectUnauthorized: tls.requireClientCertificate === true }, listener)
+  return createHttpsServer({ ...options, ...secure, requestCert: tls.requireClientCertificate === true, rejectUnauthorized: tls.requireClientCertificate === true }, listener)
 }
