@@ -77,9 +77,17 @@ function keyFingerprintOf(spec: ProfileSpec, env: Readonly<Record<string, string
  * ```
  */
 export function sandboxCredentialChecks(chosen: string, file: ProfilesFile, env: Readonly<Record<string, string | undefined>>, baseDir: string): DoctorCheck[] {
+  // An environment name that is not known throws; such a profile is reported by its own checks.
+  const environmentOf = (name: string, s: ProfileSpec): string | undefined => {
+    try {
+      return profileEnvironment(name, s)
+    } catch {
+      return undefined
+    }
+  }
   const spec = file.profiles[chosen]
-  if (spec === undefined || profileEnvironment(chosen, spec) !== 'production') return []
-  const sandboxes = Object.entries(file.profiles).filter(([name, s]) => name !== chosen && s !== null && typeof s === 'object' && profileEnvironment(name, s) === 'sandbox')
+  if (spec === undefined || environmentOf(chosen, spec) !== 'production') return []
+  const sandboxes = Object.entries(file.profiles).filter(([name, s]) => name !== chosen && s !== null && typeof s === 'object' && environmentOf(name, s) === 'sandbox')
   if (sandboxes.length === 0) return []
   const checks: DoctorCheck[] = []
   const consumerKey = consumerKeyOf(spec, env)
