@@ -210,25 +210,31 @@ export function createEncryption(
           cloned = true
           continue
         }
-        if (!cloned) {
-          body = structuredClone(body)
-          cloned = true
-        }
         // Only the encryption fields go; whatever else the encrypted object holds stays, and an object left
         // empty is removed (client-encryption-java keeps extra fields, the Node reference drops the whole
         // object: testDecryptPayload_ShouldKeepInputObject_WhenContainsAdditionalFields).
-        const rest = found.holder ? withoutEncryptionFields(getAt(body, path) as Record<string, unknown>) : undefined
-        if (path.length === 0) body = rest
-        else if (rest !== undefined && Object.keys(rest).length > 0) setAt(body as never, path, rest)
-        else {
-          deleteAt(body as never, path)
-          // A token held directly (`parent.encryptedData`) leaves its parent empty: removed too, as Java does
-          // (testDecryptPayload_ShouldRemoveParentEncryptedFieldIfEmpty); never an array element (that would
-          // shift the indexes of the other matches) nor the root.
-          const parentPath = path.slice(0, -1)
-          const parent = getAt(body, parentPath)
-          if (!found.holder && typeof parentPath[parentPath.length - 1] === 'string' && isPlainObject(parent) && Object.keys(parent).length === 0) {
-            deleteAt(body as never, parentPath)
+        if (path.length === 0) {
+          // The body itself holds the token: a private copy of the rest only (copying the ciphertext too
+          // would cost as much as decrypting a large payload).
+          body = structuredClone(withoutEncryptionFields(body as Record<string, unknown>))
+          cloned = true
+        } else {
+          if (!cloned) {
+            body = structuredClone(body)
+            cloned = true
+          }
+          const rest = found.holder ? withoutEncryptionFields(getAt(body, path) as Record<string, unknown>) : undefined
+          if (rest !== undefined && Object.keys(rest).length > 0) setAt(body as never, path, rest)
+          else {
+            deleteAt(body as never, path)
+            // A token held directly (`parent.encryptedData`) leaves its parent empty: removed too, as Java
+            // does (testDecryptPayload_ShouldRemoveParentEncryptedFieldIfEmpty); never an array element (that
+            // would shift the indexes of the other matches) nor the root.
+            const parentPath = path.slice(0, -1)
+            const parent = getAt(body, parentPath)
+            if (!found.holder && typeof parentPath[parentPath.length - 1] === 'string' && isPlainObject(parent) && Object.keys(parent).length === 0) {
+              deleteAt(body as never, parentPath)
+            }
           }
         }
         const value = found.value
