@@ -13,8 +13,10 @@ import { type FilePermissionPolicy, keyMatchesCertificate, loadCertificate, load
 import { fromEnv, fromFile } from '../schemes/appliers.js'
 import { SCHEMES, type SchemeAuthOptions, type SchemeId, resolveAuth } from '../schemes/table.js'
 import type { Signer } from '../signers/types.js'
+import { CONFIG_FILE_KEYS, OAUTH1_AUTH_KEYS, OAUTH1_KEY_KEYS, PROFILE_KEYS, jsonErrorLocation, unknownKeys } from './diagnose.js'
 import { type Pkcs11KeyReference, isPkcs11Reference, openProfileSigner, withPkcs11Decrypter } from './pkcs11.js'
 import { canonicalEnvironment, checkConfigModulePermissions, checkSecretFilePermissions, transportProblem } from './security.js'
+import { type ProfileTlsSpec, loadProfileTls } from './tls.js'
 
 /**
  * The environments a profile can target. Written as any name of `ENVIRONMENT_NAMES` in any case
@@ -104,6 +106,8 @@ export interface ProfileSpec {
   readonly skipHostCheck?: boolean
   /** Allow an `http://` baseURL on a non-loopback host (never in production). Default false. */
   readonly allowInsecureHttp?: boolean
+  /** TLS towards the partner: its CA, a client certificate for mTLS (see {@link ProfileTlsSpec}). */
+  readonly tls?: ProfileTlsSpec
 }
 
 /** The config file. */
@@ -152,6 +156,8 @@ export interface ProfileSource {
   readonly baseDir: string
   /** The environment it is resolved with (`.env` merged under the real environment). */
   readonly env: Readonly<Record<string, string | undefined>>
+  /** The whole config file (every profile), as written. */
+  readonly file: ProfilesFile
 }
 
 /**
@@ -176,7 +182,7 @@ export async function readProfileSource(name?: string, options: LoadProfileOptio
   }
   const spec = file.profiles[chosen] as ProfileSpec
   if (spec === null || typeof spec !== 'object') throw invalid(chosen, 'must be an object')
-  return { name: chosen, spec, configPath, baseDir: dirname(configPath), env }
+  return { name: chosen, spec, configPath, baseDir: dirname(configPath), env, file }
 }
 
 /**
@@ -232,10 +238,12 @@ async function readConfigFile(options: LoadProfileOptions, cwd: string): Promise
     checkConfigModulePermissions(path)
     file = ((await import(pathToFileURL(path).href)) as { default?: unknown }).default
   } else {
+    const text = readFileSync(path, 'utf8')
     try {
-      file = JSON.parse(readFileSync(path, 'utf8'))
-    } catch {
-      throw new ApisignError('ERR_CONFIG_INVALID', `${path} is not valid JSON`)
+      file = JSON.parse(text)
+    } catch (error) {
+      const at = jsonErrorLocation(text, error)
+      throw new ApisignError('ERR_CONFIG_INVALID', `${path} is not valid JSON${at === undefined ? '' : ` (${at})`}`)
     }
   }
   if (file === null || typeof file !== 'object' || typeof (file as ProfilesFile).profiles !== 'object' || (file as ProfilesFile).profiles === null) {
@@ -281,8 +289,17 @@ function deepFreeze<T>(value: T): T {
  * ```
  */
 export async function loadProfile(name?: string, options: LoadProfileOptions = {}): Promise<Profile> {
-  const { name: chosen, spec, baseDir: base, env } = await readProfileSource(name, options)
+  const { name: chosen, spec, baseDir: base, env, file } = await readProfileSource(name, options)
   const environment = profileEnvironment(chosen, spec)
+  // A misspelt key would otherwise be ignored silently (a `basURL` leaves the profile without its URL).
+  const typos = [
+    ...unknownKeys(file, CONFIG_FILE_KEYS, 'config file'),
+    ...unknownKeys(spec, PROFILE_KEYS, `profile ${chosen}`),
+    ...(spec.auth !== null && typeof spec.auth === 'object' && spec.auth.scheme === 'oauth1'
+      ? [...unknownKeys(spec.auth, OAUTH1_AUTH_KEYS, `profile ${chosen}: auth`), ...(spec.auth.key !== null && typeof spec.auth.key === 'object' ? unknownKeys(spec.auth.key, OAUTH1_KEY_KEYS, `profile ${chosen}: auth.key`) : [])]
+      : []),
+  ]
+  if (typos.length > 0) throw new ApisignError('ERR_PROFILE_INVALID', typos.join('; '))
 
   let url: URL
   try {
@@ -305,7 +322,7 @@ export async function loadProfile(name?: string, options: LoadProfileOptions = {
   const lookup = new Proxy({} as Record<string, string | undefined>, { get: (_t, k) => (typeof k === 'string' ? (live[k] ?? env[k]) : undefined) })
   if (spec.auth.scheme !== 'oauth1') {
     const auth = schemeAuth(chosen, spec.auth as SchemeProfileAuth, lookup, base, options)
-    return deepFreeze(await assemble(chosen, environment, url, auth, spec, base, options, lookup))
+    return deepFreeze(await assemble(chosen, environment, url, auth, spec, base, options, env))
   }
   const auth = spec.auth
   if ('password' in (auth.key ?? {}) || 'consumerSecret' in auth) {
@@ -316,7 +333,7 @@ export async function loadProfile(name?: string, options: LoadProfileOptions = {
     throw invalid(chosen, auth.consumerKeyEnv === undefined ? 'auth.consumerKey or auth.consumerKeyEnv is required' : `environment variable ${auth.consumerKeyEnv} (auth.consumerKeyEnv) is not set`)
   }
   // A key held in an HSM (`key: { pkcs11: { ... } }`) is opened instead of loaded from a file.
-  if (isPkcs11Reference(auth.key)) return deepFreeze(await assemble(chosen, environment, url, await hsmAuth(chosen, auth, consumerKey, base, lookup, enforce, options), spec, base, options, lookup))
+  if (isPkcs11Reference(auth.key)) return deepFreeze(await assemble(chosen, environment, url, await hsmAuth(chosen, auth, consumerKey, base, lookup, enforce, options), spec, base, options, env))
   const keyPath = auth.key?.path ?? (auth.key?.pathEnv === undefined ? undefined : env[auth.key.pathEnv])
   if (keyPath === undefined) throw invalid(chosen, 'auth.key.path (or pathEnv) is required')
   const absoluteKey = isAbsolute(keyPath) ? keyPath : resolve(base, keyPath)
@@ -364,7 +381,7 @@ export async function loadProfile(name?: string, options: LoadProfileOptions = {
     ...(auth.dialect === undefined ? {} : { dialect: auth.dialect }),
     ...(auth.signatureMethod === undefined ? {} : { signatureMethod: auth.signatureMethod }),
   }
-  return deepFreeze(await assemble(chosen, environment, url, oauth1, spec, base, options, lookup))
+  return deepFreeze(await assemble(chosen, environment, url, oauth1, spec, base, options, env))
 }
 
 // The OAuth1 auth of a profile whose key is in an HSM: the signer opened once, checked against
@@ -515,10 +532,12 @@ async function assemble(
     let encConfig: unknown = enc
     if (encPath !== undefined) {
       if (!existsSync(encPath)) throw new ApisignError('ERR_FILE_NOT_FOUND', `profile ${chosen}: encryption.configFile ${encPath} does not exist`)
+      const text = readFileSync(encPath, 'utf8')
       try {
-        encConfig = JSON.parse(readFileSync(encPath, 'utf8'))
-      } catch {
-        throw invalid(chosen, `encryption.configFile ${encPath} is not valid JSON`)
+        encConfig = JSON.parse(text)
+      } catch (error) {
+        const at = jsonErrorLocation(text, error)
+        throw invalid(chosen, `encryption.configFile ${encPath} is not valid JSON${at === undefined ? '' : ` (${at})`}`)
       }
     }
     encConfig = (await withPkcs11Decrypter(encConfig as Record<string, unknown>, hsmKey, { profile: chosen, configDir: encPath === undefined ? base : dirname(encPath), baseDir: base, env, filePermissions: options.keyFilePermissions ?? 'refuse' })).config
@@ -547,7 +566,8 @@ async function assemble(
     ...(encryption === undefined ? {} : { encryption }),
     ...(spec.retry === undefined ? {} : { retry: spec.retry }),
     ...(spec.limits === undefined ? {} : { limits: spec.limits }),
-    ...(spec.rateLimit === undefined ? {} : { rateLimit: profileRateLimit(chosen, spec.rateLimit, options.env ?? process.env) }),
+    ...(spec.rateLimit === undefined ? {} : { rateLimit: profileRateLimit(chosen, spec.rateLimit, env) }),
+    ...(spec.tls === undefined ? {} : { tls: loadProfileTls(chosen, spec.tls, base, env, options.keyFilePermissions ?? 'refuse') }),
   }
   return profile
 }
