@@ -4,6 +4,7 @@
 import { createHash, createPrivateKey, createPublicKey } from 'node:crypto'
 import { createReadStream, mkdtempSync, openAsBlob, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
+import { inspect } from 'node:util'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -106,6 +107,26 @@ for (const [name, make] of Object.entries(transports)) {
       expect(server.received.map((r) => sha(r.body))).toEqual([sha(big), sha(big)])
       expect(server.received[1]?.valid).toBe(true)
       expect(readdirSync(spool)).toEqual([])
+    })
+
+    it('a stream that fails while it is sent: the error, and every error in its cause chain, carries no credentials', async () => {
+      reset()
+      let opens = 0
+      const failing = streamBody(() => {
+        opens++
+        if (opens === 1) return Readable.from([big])
+        return new Readable({
+          read() {
+            this.push(big.subarray(0, 65536))
+            this.destroy(new Error('disk went away'))
+          },
+        })
+      }, { size: big.length })
+      const send = make({ baseURL: server.origin, auth, retry: false })
+      const e = await rejection(send('PUT', '/v1/uploads/2', failing, { 'content-type': 'application/octet-stream' }))
+      const text = inspect(e, { depth: 12, showHidden: true })
+      expect(text).not.toContain('oauth_signature=')
+      expect(text).not.toContain('PRIVATE KEY')
     })
 
     it('a one-shot stream under the threshold is bytes in memory, as before', async () => {
