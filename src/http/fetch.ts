@@ -114,7 +114,8 @@ export function createFetch(options: FetchClientOptions): SignedFetch {
         const response = await underlying(wire.url.href, {
           method: wire.method,
           headers: wire.headers,
-          // A streamed body goes out as a stream (half duplex, as fetch requires for a streaming upload).
+          // A streamed body goes out as a stream (half duplex, as fetch requires for a streaming upload); undici
+          // takes a Node Readable as an async iterable, without a web-stream conversion in between.
           ...(wire.stream !== undefined ? { body: Readable.toWeb(wire.stream()) as ReadableStream<Uint8Array>, duplex: 'half' } : wire.body === undefined ? {} : { body: wire.body }),
           redirect: 'manual',
           signal: attemptSignal,
