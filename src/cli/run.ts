@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander'
 import { ApisignError } from '../errors.js'
 import { CliExit, type CliIo, printError, processIo } from './io.js'
-import { COMMANDS } from './commands/index.js'
+import { groupsFor } from './commands/index.js'
 
 /**
  * Run the `apisign` command line in-process and return its exit code. The `apisign` binary is a thin
@@ -24,8 +24,8 @@ export async function runCli(argv: readonly string[], io: Partial<CliIo> = {}): 
       // Commander's own usage errors are re-reported below as JSON.
       writeErr: () => undefined,
     })
-  for (const register of COMMANDS) register(program, fullIo)
   try {
+    for (const register of await Promise.all(groupsFor(argv).map((g) => g.load()))) register(program, fullIo)
     await program.parseAsync([...argv], { from: 'user' })
     return 0
   } catch (error) {
