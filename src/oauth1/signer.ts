@@ -347,22 +347,6 @@ export function createOAuth1Signer(options: OAuth1SignerOptions): OAuth1Signer {
 /** Options of {@link signRequest}: the signer's options and the request's, in one object. */
 export type SignRequestOptions = OAuth1SignerOptions & OAuth1Request
 
-function splitOptions(options: SignRequestOptions): [OAuth1SignerOptions, OAuth1Request] {
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`options must be an object. Received ${describeType(options)}`)
-  }
-  const { method, url, body, contentType, nonce, timestamp, precomputedBodyHash, ...signer } = options
-  const request: OAuth1Request = {
-    method,
-    url,
-    ...(body === undefined ? {} : { body }),
-    ...(contentType === undefined ? {} : { contentType }),
-    ...(precomputedBodyHash === undefined ? {} : { precomputedBodyHash }),
-    ...(nonce === undefined ? {} : { nonce }),
-    ...(timestamp === undefined ? {} : { timestamp }),
-  }
-  return [signer, request]
-}
 
 /**
  * Sign one request (one-shot form of {@link createOAuth1Signer}). The signer it builds is kept (per key,
@@ -380,8 +364,9 @@ function splitOptions(options: SignRequestOptions): [OAuth1SignerOptions, OAuth1
  * ```
  */
 export function signRequest(options: SignRequestOptions): OAuth1Signature {
-  const [signer, request] = splitOptions(options)
-  return oneShotSigner(signer).sign(request)
+  if (options === null || typeof options !== 'object') throw new TypeError(`options must be an object. Received ${describeType(options)}`)
+  // One object is both: the signer reads only its options, prepare() only the request's fields; no copies.
+  return oneShotSigner(options).sign(options)
 }
 
 // The one-shot forms keep the signer they built (issue 15 item 7: rebuilding it per call cost more than
@@ -405,7 +390,9 @@ function oneShotSigner(options: OAuth1SignerOptions): OAuth1Signer {
   if (options === null || typeof options !== 'object' || typeof options.consumerKey !== 'string' || options.consumerSecret !== undefined || options.tokenSecret !== undefined) {
     return createOAuth1Signer(options)
   }
-  const rest = [options.consumerKey, options.dialect ?? '', options.signatureMethod ?? '', options.token ?? '', options.realm ?? '', String(options.bodyHash), idOf(options.now), idOf(options.randomFill)].join('\u0000')
+  // The common call names only the consumer key; anything else goes into the cache key too.
+  const plain = options.dialect === undefined && options.signatureMethod === undefined && options.token === undefined && options.realm === undefined && options.bodyHash === undefined && options.now === undefined && options.randomFill === undefined
+  const rest = plain ? `=${options.consumerKey}` : [options.consumerKey, options.dialect ?? '', options.signatureMethod ?? '', options.token ?? '', options.realm ?? '', String(options.bodyHash), idOf(options.now), idOf(options.randomFill)].join('\u0000')
   const key = options.key
   let table: Map<string, OAuth1Signer>
   let id = rest
@@ -434,6 +421,6 @@ function oneShotSigner(options: OAuth1SignerOptions): OAuth1Signer {
  * ```
  */
 export async function signRequestAsync(options: SignRequestOptions): Promise<OAuth1Signature> {
-  const [signer, request] = splitOptions(options)
-  return oneShotSigner(signer).signAsync(request)
+  if (options === null || typeof options !== 'object') throw new TypeError(`options must be an object. Received ${describeType(options)}`)
+  return oneShotSigner(options).signAsync(options)
 }
