@@ -3,9 +3,9 @@
 // response over maxContentLength is not retried).
 import { createPrivateKey } from 'node:crypto'
 import { inspect } from 'node:util'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { redactError } from '../../src/pipeline/redact.js'
-import { isApisignError } from '../../src/errors.js'
+import { ApisignError, isApisignError } from '../../src/errors.js'
 import { createClient } from '../../src/http/index.js'
 import { type Transport, type TransportResponse, type WireRequest, blamesTime, createPipeline } from '../../src/pipeline/pipeline.js'
 import type { AuthApplier, AuthResponse } from '../../src/pipeline/types.js'
@@ -224,5 +224,17 @@ describe('redaction', () => {
     const loop: { cause?: unknown; request?: unknown } = { request: 'secret' }
     loop.cause = loop
     expect(redactError(loop).request).toBeUndefined()
+  })
+})
+
+describe('isApisignError across module copies', () => {
+  it('recognises an ApisignError made by another copy of the module (the brand), and nothing else', async () => {
+    vi.resetModules()
+    const copy = (await import('../../src/errors.js')) as typeof import('../../src/errors.js')
+    const foreign = new copy.ApisignError('ERR_CLI_USAGE', 'x')
+    expect(foreign instanceof ApisignError).toBe(false)
+    expect(isApisignError(foreign, 'ERR_CLI_USAGE')).toBe(true)
+    expect(isApisignError(foreign, 'ERR_INTERNAL')).toBe(false)
+    expect(isApisignError(Object.assign(new Error('x'), { name: 'ApisignError', code: 'ERR_CLI_USAGE' }))).toBe(false)
   })
 })
