@@ -5,6 +5,7 @@ import { createHash, createPrivateKey, createPublicKey } from 'node:crypto'
 import { createReadStream, mkdtempSync, openAsBlob, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { inspect } from 'node:util'
+import { gzipSync } from 'node:zlib'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -173,6 +174,22 @@ for (const [name, make] of Object.entries(transports)) {
     })
   })
 }
+
+describe('createFetch: a streamed upload answers as fetch would', () => {
+  it('a gzip-encoded answer is decoded, the status and headers kept, and the URL set', async () => {
+    reset((req, res) => {
+      res.writeHead(201, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'x-id': 'u1' })
+      res.end(gzipSync(JSON.stringify({ bytes: req.body.length, valid: req.valid })))
+    })
+    const signedFetch = createFetch({ baseURL: server.origin, auth })
+    const r = await signedFetch('/v1/uploads', { method: 'PUT', body: fileBody(bigPath) as never, headers: { 'content-type': 'application/octet-stream' } })
+    expect(r.status).toBe(201)
+    expect(r.headers.get('x-id')).toBe('u1')
+    expect(r.headers.get('content-encoding')).toBeNull()
+    expect(r.url).toBe(`${server.origin}/v1/uploads`)
+    expect(await r.json()).toEqual({ bytes: big.length, valid: true })
+  })
+})
 
 describe('stream body inputs', () => {
   it('fileBody refuses a missing file; streamBody refuses a non-function and a bad size; limits are validated', () => {
