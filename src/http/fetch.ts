@@ -7,8 +7,7 @@ import { pipeline } from 'node:stream/promises'
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib'
 import { ApisignError, describeType } from '../errors.js'
 import { type Transport, type TransportResponse, createPipeline } from '../pipeline/pipeline.js'
-import { resolveAuth } from '../schemes/table.js'
-import { type ClientOptions, pipelineOptions } from './client.js'
+import { type ClientOptions, clientAuth, pipelineOptions } from './client.js'
 
 /** Options of {@link createFetch}: the client options (a loaded profile has this shape), without axios's. */
 export interface FetchClientOptions extends Omit<ClientOptions, 'axios'> {
@@ -143,7 +142,7 @@ export function createFetch(options: FetchClientOptions): SignedFetch {
   if (typeof timeout !== 'number' || !Number.isSafeInteger(timeout) || timeout <= 0) throw new ApisignError('ERR_CONFIG_INVALID', 'timeout must be a positive integer of ms')
   const rejections = options.rejections ?? 'return'
   if (rejections !== 'return' && rejections !== 'throw') throw new ApisignError('ERR_CONFIG_INVALID', "rejections must be 'return' or 'throw'")
-  const pipeline = createPipeline({ ...pipelineOptions(options), auth: resolveAuth(options.auth) })
+  const pipeline = createPipeline({ ...pipelineOptions(options), auth: clientAuth(options) })
   const underlying = options.fetch ?? ((input: string, init: RequestInit) => globalThis.fetch(input, init))
   const { maxContentLength } = pipeline
 
@@ -171,14 +170,14 @@ export function createFetch(options: FetchClientOptions): SignedFetch {
           wire.stream !== undefined && options.fetch === undefined
             ? await uploadByNodeHttp(wire.url, wire.method, wire.headers, wire.stream(), attemptSignal)
             : await underlying(wire.url.href, {
-          method: wire.method,
-          headers: wire.headers,
-          // A streamed body goes out as a stream (half duplex, as fetch requires for a streaming upload).
-          ...(wire.stream !== undefined ? { body: pulled(wire.stream()), duplex: 'half' } : wire.body === undefined ? {} : { body: wire.body }),
-          redirect: 'manual',
-          signal: attemptSignal,
-          ...(init.credentials === undefined ? {} : { credentials: init.credentials }),
-          ...(init.keepalive === undefined ? {} : { keepalive: init.keepalive }),
+                method: wire.method,
+                headers: wire.headers,
+                // A streamed body goes out as a stream (half duplex, as fetch requires for a streaming upload).
+                ...(wire.stream !== undefined ? { body: pulled(wire.stream()), duplex: 'half' } : wire.body === undefined ? {} : { body: wire.body }),
+                redirect: 'manual',
+                signal: attemptSignal,
+                ...(init.credentials === undefined ? {} : { credentials: init.credentials }),
+                ...(init.keepalive === undefined ? {} : { keepalive: init.keepalive }),
               })
         const plain: Record<string, string> = {}
         response.headers.forEach((value, name) => {

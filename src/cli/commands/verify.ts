@@ -9,6 +9,7 @@ import { loadProfile } from '../../profiles/index.js'
 import { mapSecretReferences } from '../../profiles/load.js'
 import { checkSecretFilePermissions } from '../../profiles/security.js'
 import { startMockGateway } from '../../testing/index.js'
+import { mockProviderOptions } from '../../testing/gateway-cli.js'
 import { createOAuth1Verifier } from '../../verify/index.js'
 import { CliExit, type CliIo, durationFlag, numberFlag, printResult, readInputFile } from '../io.js'
 
@@ -68,9 +69,15 @@ export function registerVerify(program: Command, io: CliIo): void {
     .option('--encryption-config <file>', 'the client encryption config (the gateway applies the partner side)')
     .option('--security <file>', 'JSON: server-side credentials per securitySchemes name (secrets as {"env": NAME} or {"file": path})')
     .option('--port <port>', 'port (default: a free one)', '0')
+    .option('--quota <windows>', 'per-key quota, e.g. 5/1s,5000/1d (429 + Retry-After, X-RateLimit-* headers)')
+    .option('--quota-redis <url>', 'share the quota counts with other gateway instances on this Redis')
+    .option('--key-store <store>', 'read every scheme\'s keys from a key store: "memory" or a redis:// URL (manage it through --admin-port)')
+    .option('--usage-log <file>', 'append one NDJSON line per request (key, operation, status, code, bytes)')
+    .option('--admin-port <port>', 'serve the JSON admin API (usage, keys: issue, roll, revoke) on this 127.0.0.1 port (0: a free one); bearer token from APISIGN_ADMIN_TOKEN, else a random one printed on stderr')
     .option('--json', 'print { url } as one JSON object once listening')
-    .action(async (flags: { spec: string; profile?: string; consumerKey?: string; publicKey?: string; encryptionConfig?: string; security?: string; port: string; json?: boolean }) => {
+    .action(async (flags: { spec: string; profile?: string; consumerKey?: string; publicKey?: string; encryptionConfig?: string; security?: string; port: string; quota?: string; quotaRedis?: string; keyStore?: string; usageLog?: string; adminPort?: string; json?: boolean }) => {
       const port = numberFlag(flags.port, '--port', { integer: true })
+      const provider = mockProviderOptions(flags, io.cwd, io.env)
       let consumers: Record<string, { key: ReturnType<typeof createPublicKey> }> | undefined
       const security = flags.security === undefined ? undefined : readSecurityFile(resolve(io.cwd, flags.security), io.env)
       if (flags.profile !== undefined) {
@@ -79,8 +86,8 @@ export function registerVerify(program: Command, io: CliIo): void {
         consumers = { [profile.auth.consumerKey]: { key: createPublicKey(profile.auth.key) } }
       } else if (flags.consumerKey !== undefined && flags.publicKey !== undefined) {
         consumers = { [flags.consumerKey]: { key: loadPublicKey(resolve(io.cwd, flags.publicKey)) } }
-      } else if (security === undefined) {
-        throw new ApisignError('ERR_CLI_USAGE', 'give --profile, --consumer-key with --public-key, or --security')
+      } else if (security === undefined && provider.keyStore === undefined) {
+        throw new ApisignError('ERR_CLI_USAGE', 'give --profile, --consumer-key with --public-key, --security or --key-store')
       }
       let encryption: Record<string, unknown> | undefined
       if (flags.encryptionConfig !== undefined) {
@@ -99,8 +106,11 @@ export function registerVerify(program: Command, io: CliIo): void {
         ...(encryption === undefined ? {} : { encryption: encryption as unknown as MastercardEncryptionConfig }),
         port,
         log: (line) => io.stderr(`${line}\n`),
+        ...provider,
       })
-      printResult(io, flags.json === true, { url: gateway.url })
+      // The admin token goes to stderr, never into the --json result a script might log.
+      if (gateway.admin !== undefined) io.stderr(`admin API ${gateway.admin.url} (Authorization: Bearer ${io.env['APISIGN_ADMIN_TOKEN'] === undefined ? gateway.admin.token : '$APISIGN_ADMIN_TOKEN'})\n`)
+      printResult(io, flags.json === true, { url: gateway.url, ...(gateway.admin === undefined ? {} : { adminUrl: gateway.admin.url }) })
       await new Promise<void>((resolveStop) => {
         const stop = () => resolveStop()
         process.once('SIGINT', stop)
