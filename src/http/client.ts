@@ -44,6 +44,21 @@ export interface AuthContext {
   readonly now: () => number
   /** The client's base URL (schemes that sign a path relative to a versioned base, e.g. OST, need it). */
   readonly baseURL: URL
+  /**
+   * The scopes the operation's security requirement names for this scheme (OpenAPI `security:
+   * [{ oauth2: ['payments:write'] }]`), set by `authForSpec`; undefined when no spec chose them.
+   */
+  readonly scopes?: readonly string[]
+}
+
+/** What came back for one attempt, before decryption: what {@link AuthApplier.onResponse} sees. */
+export interface AuthResponse {
+  /** The request as the applier saw it for this attempt (the same object `apply` received). */
+  readonly request: RequestToAuthorize
+  readonly status: number
+  /** Response headers, lower-cased names. */
+  readonly headers: Readonly<Record<string, string>>
+  readonly body?: unknown
 }
 
 /**
@@ -57,6 +72,12 @@ export interface AuthContext {
  */
 export interface AuthApplier {
   apply(request: RequestToAuthorize, context: AuthContext): Promise<Authorization>
+  /**
+   * Called once per attempt with what came back (before decryption). `'retry'` makes the client apply
+   * again (a fresh signature or proof) and resend once, whatever the method: DPoP's `use_dpop_nonce`
+   * (RFC 9449 §8) and a dropped token on `invalid_token` need exactly that.
+   */
+  onResponse?(response: AuthResponse, context: AuthContext): 'retry' | undefined | Promise<'retry' | undefined>
 }
 
 /** Body and response size limits (axios `maxBodyLength` / `maxContentLength`). */
@@ -187,10 +208,13 @@ export function createClient(options: ClientOptions): AxiosInstance {
     }
     let attempt = 0
     let skewRetried = false
+    let authRetried = false
+    const authContext: AuthContext = { now: clock, baseURL: base }
     for (;;) {
       attempt++
       const plain = Object.fromEntries(Object.entries(headers.toJSON()).map(([k, v]) => [k.toLowerCase(), String(v)]))
-      const authorization = await auth.apply({ method, url: wire, headers: plain, body: body.bytes }, { now: clock, baseURL: base })
+      const toAuthorize: RequestToAuthorize = { method, url: wire, headers: plain, body: body.bytes }
+      const authorization = await auth.apply(toAuthorize, authContext)
       const sendHeaders = new AxiosHeaders(headers)
       for (const [k, v] of Object.entries(authorization.headers)) sendHeaders.set(k, v)
       const sendUrl = authorization.url ?? wire
@@ -229,6 +253,16 @@ export function createClient(options: ClientOptions): AxiosInstance {
       response.request = undefined
       const status = response.status
       debug('%s %s -> %d (attempt %d)', method, wire.pathname, status, attempt)
+      if (auth.onResponse !== undefined) {
+        const seen = Object.fromEntries(Object.entries(response.headers).flatMap(([k, v]) => (v === undefined || v === null ? [] : [[k.toLowerCase(), Array.isArray(v) ? v.join(', ') : String(v)]])))
+        const verdict = await auth.onResponse({ request: toAuthorize, status, headers: seen, body: response.data }, authContext)
+        // One auth-driven resend per request (a nonce learned, a token dropped), with a fresh proof.
+        if (verdict === 'retry' && !authRetried) {
+          authRetried = true
+          debug('auth scheme asked to re-apply and resend %s %s once (HTTP %d)', method, wire.pathname, status)
+          continue
+        }
+      }
       if (status >= 300 && status < 400) {
         const location = String(response.headers['location'] ?? '')
         let where = 'another location'

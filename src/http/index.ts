@@ -2,7 +2,7 @@
 export { createClient } from './client.js'
 export { oauth1Auth } from '../schemes/oauth1-auth.js'
 export type { OAuth1AuthOptions } from '../schemes/oauth1-auth.js'
-export type { AuthApplier, AuthContext, Authorization, ClientLimits, ClientOptions, RequestToAuthorize } from './client.js'
+export type { AuthApplier, AuthContext, AuthResponse, Authorization, ClientLimits, ClientOptions, RequestToAuthorize } from './client.js'
 export type { RetryPolicy } from './retry.js'
 export { parseRetryAfter } from './retry.js'
 export { parseErrorEnvelope, explainSignatureMismatch } from './responses.js'

@@ -5,8 +5,25 @@ import type { ReceivedRequest } from '../verify/index.js'
 
 /** The verdict of a scheme verifier: who called, or a stable code and a message naming what was wrong. */
 export type SchemeVerdict =
-  | { readonly ok: true; readonly principal: string }
-  | { readonly ok: false; readonly code: ApisignErrorCode; readonly message: string; readonly acceptableSignatureBaseString?: string }
+  | { readonly ok: true; readonly principal: string; readonly headers?: Readonly<Record<string, string>> }
+  | {
+      readonly ok: false
+      readonly code: ApisignErrorCode
+      readonly message: string
+      readonly acceptableSignatureBaseString?: string
+      /** The HTTP status to answer with when not 401 (OAuth 2.0: 400 at the token endpoint, 403 for scope). */
+      readonly status?: number
+      /** Headers to answer with (`WWW-Authenticate`, `DPoP-Nonce`). */
+      readonly headers?: Readonly<Record<string, string>>
+      /** The protocol's own error code (OAuth 2.0 `error`: `invalid_token`, `use_dpop_nonce`, ...). */
+      readonly error?: string
+    }
+
+/** What the server knows about the operation besides the request (the gateway passes it per operation). */
+export interface VerifyContext {
+  /** The scopes the operation's security requirement names for this scheme (OAuth 2.0). */
+  readonly scopes?: readonly string[]
+}
 
 /**
  * Verifies one scheme on a received request (raw body bytes, full URL, headers).
@@ -18,7 +35,7 @@ export type SchemeVerdict =
  * ```
  */
 export interface SchemeVerifier {
-  verify(request: ReceivedRequest): Promise<SchemeVerdict>
+  verify(request: ReceivedRequest, context?: VerifyContext): Promise<SchemeVerdict>
 }
 
 /** A secret or key that stops verifying after `notAfter` (rotation: the old one stays valid for its grace period). */

@@ -8,6 +8,7 @@ import { type OpenApiSecurityScheme, type SecurityRequirement, indexOperations }
 import { type SchemeId, type SchemeServerOptions, SCHEMES, schemeOf } from '../schemes/table.js'
 import type { SchemeVerdict, SchemeVerifier } from '../schemes/verifier-types.js'
 import { type ConsumerKeys, createOAuth1Verifier } from '../verify/index.js'
+import { type AuthorizationServer, type AuthorizationServerOptions, createAuthorizationServer, gatewayOAuth2Verifier } from './authorization-server.js'
 
 /** Options of {@link startMockGateway}. */
 export interface MockGatewayOptions {
@@ -48,12 +49,19 @@ export interface MockGatewayOptions {
   readonly log?: (line: string) => void
   /** Put the acceptable signature base string in 401 bodies, as gateways do. Default true. */
   readonly debug?: boolean
+  /**
+   * A FAPI 2.0 authorization server at the gateway's origin (token endpoint `/oauth2/token`, metadata,
+   * JWKS); `oauth2` security schemes then accept its tokens without further options.
+   */
+  readonly authorizationServer?: AuthorizationServerOptions
 }
 
 /** A running mock gateway. */
 export interface MockGateway {
   /** Base URL including the spec's server base path, e.g. `http://127.0.0.1:40123/mini`. */
   readonly url: string
+  /** The authorization server, when `authorizationServer` was given. */
+  readonly authorizationServer?: AuthorizationServer
   /** Requests served so far, with their verification outcome. */
   readonly requests: ReadonlyArray<{ method: string; path: string; status: number; code?: string; principal?: string; body?: unknown }>
   close(): Promise<void>
@@ -207,6 +215,7 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
           rejectionBody: SCHEMES.oauth1.rejectionBody,
         }
       : undefined
+  let authorizationServer: AuthorizationServer | undefined
   const guards = new Map<string, Guard>()
   for (const [name, given] of Object.entries(options.security ?? {})) {
     const securityScheme: OpenApiSecurityScheme | undefined = index.securitySchemes[name]
@@ -219,7 +228,10 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
       continue
     }
     const { scheme: _scheme, ...verifierOptions } = given as { scheme?: SchemeId } & Record<string, unknown>
-    const verifier = (row.verifier as (o: SchemeServerOptions[SchemeId], c: object) => SchemeVerifier)(verifierOptions as never, { securityScheme, basePath, now })
+    const verifier =
+      id === 'oauth2' && options.authorizationServer !== undefined
+        ? gatewayOAuth2Verifier(verifierOptions, () => authorizationServer, now)
+        : (row.verifier as (o: SchemeServerOptions[SchemeId], c: object) => SchemeVerifier)(verifierOptions as never, { securityScheme, basePath, now })
     guards.set(name, { verifier, rejectionBody: row.rejectionBody })
   }
   if (defaultGuard === undefined && guards.size === 0) throw new TypeError('startMockGateway needs consumers, a verifier or security credentials')
@@ -255,19 +267,22 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
     let first: { verdict: SchemeVerdict; guard: Guard } | undefined
     for (const requirement of security) {
       const principals: string[] = []
+      const answerHeaders: Record<string, string> = {}
       let failed: { verdict: SchemeVerdict; guard: Guard } | undefined
       for (const name of Object.keys(requirement)) {
         const guard = guards.get(name) as Guard
-        const verdict = await guard.verifier.verify(received)
+        const scopes = requirement[name] ?? []
+        const verdict = await guard.verifier.verify(received, scopes.length === 0 ? undefined : { scopes })
         if (!verdict.ok) {
           failed = { verdict, guard }
           break
         }
         principals.push(verdict.principal)
+        Object.assign(answerHeaders, verdict.headers)
       }
       if (failed === undefined) {
         const firstName = Object.keys(requirement)[0]
-        return { verdict: { ok: true, principal: principals.join('+') || 'anonymous' } as SchemeVerdict, guard: firstName === undefined ? undefined : guards.get(firstName) }
+        return { verdict: { ok: true, principal: principals.join('+') || 'anonymous', headers: answerHeaders } as SchemeVerdict, guard: firstName === undefined ? undefined : guards.get(firstName) }
       }
       first ??= failed
     }
@@ -307,6 +322,14 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
       requests.push({ method, path, status, ...(code === undefined ? {} : { code }), ...(principal === undefined ? {} : { principal }), ...(body === undefined ? {} : { body }) })
       log(`${method} ${pathname} -> ${status}${code === undefined ? '' : ` ${code}`}`)
     }
+    if (authorizationServer !== undefined) {
+      const answer = await authorizationServer.handle({ method, url, headers: req.headers, body: raw })
+      if (answer !== undefined) {
+        principal = answer.principal
+        record(answer.status, answer.code)
+        return send(res, answer.status, answer.body, answer.headers)
+      }
+    }
     const route = routes.find((r) => r.pattern.test(path))
     // A real gateway authenticates before it routes: a badly signed call to an unknown path is a 401, not
     // a 404 that would hide the signing problem (apisign doctor's probe relies on this).
@@ -328,8 +351,8 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
     }
     const { verdict, guard } = await authenticate(method, path, { method, url, headers: req.headers, body: raw })
     if (!verdict.ok) {
-      record(401, verdict.code)
-      return send(res, 401, (guard as Guard).rejectionBody(verdict))
+      record(verdict.status ?? 401, verdict.code)
+      return send(res, verdict.status ?? 401, (guard as Guard).rejectionBody(verdict), verdict.headers)
     }
     principal = verdict.principal
     if (options.rateLimit !== undefined) {
@@ -362,7 +385,7 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
       headers = encrypted.headers
     }
     record(answer.status, undefined, requestBody)
-    return send(res, answer.status, body, headers)
+    return send(res, answer.status, body, { ...verdict.headers, ...headers })
   }
 
   const server = createServer((req, res) => {
@@ -380,8 +403,11 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
     server.listen(options.port ?? 0, host, resolve)
   })
   const { port } = server.address() as AddressInfo
+  const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+  if (options.authorizationServer !== undefined) authorizationServer = createAuthorizationServer(options.authorizationServer, origin, `${origin}${basePath}`)
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}${basePath}`,
+    url: `${origin}${basePath}`,
+    ...(authorizationServer === undefined ? {} : { authorizationServer }),
     requests,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   }

@@ -1,0 +1,38 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { createClient } from '../../src/http/index.js'
+import { authForSpec } from '../../src/schemes/index.js'
+import type { MockGateway } from '../../src/testing/index.js'
+import { loadSpec } from '../../src/codegen/index.js'
+import { ES_CLIENT, PS_CLIENT, SPEC, esKey, gateway, psKey } from './helpers.js'
+
+let gw: MockGateway | undefined
+afterEach(async () => {
+  await gw?.close()
+  gw = undefined
+})
+
+describe('oauth2 through createClient against the mock gateway (HTTP)', () => {
+  it('client credentials + private_key_jwt (ES256) + DPoP with server nonces, scopes per operation', async () => {
+    gw = await gateway()
+    const spec = await loadSpec(SPEC)
+    const origin = new URL(gw.url).origin
+    const api = createClient({ baseURL: gw.url, auth: authForSpec(spec, { oauth2: { clientId: ES_CLIENT, issuer: origin, key: esKey, kid: 'es-1' } }) })
+    const { data } = await api.get('/payments/pay_123')
+    expect(data).toMatchObject({ id: 'pay_123' })
+    await api.post('/payments', { amount: 1, currency: 'EUR', card: { pan: '5123456789012345', expiry: '12/30' } })
+    await api.get('/payments/pay_123')
+    // Discovery, the token endpoint's nonce challenge (RFC 9449 §8) answered once, the resource server's
+    // own nonce challenge answered once, then one token per scope set, reused.
+    expect(gw.requests.map((r) => [r.method, r.path, r.status, r.code])).toEqual([
+      ['GET', '/.well-known/oauth-authorization-server', 200, undefined],
+      ['POST', '/oauth2/token', 400, 'ERR_DPOP_NONCE_REQUIRED'],
+      ['POST', '/oauth2/token', 200, undefined],
+      ['GET', '/payments/pay_123', 401, 'ERR_DPOP_NONCE_REQUIRED'],
+      ['GET', '/payments/pay_123', 200, undefined],
+      ['POST', '/oauth2/token', 200, undefined],
+      ['POST', '/payments', 201, undefined],
+      ['GET', '/payments/pay_123', 200, undefined],
+    ])
+    expect(gw.requests.filter((r) => r.path.startsWith('/payments') && r.status < 300).every((r) => r.principal === ES_CLIENT)).toBe(true)
+  })
+})
