@@ -21,11 +21,17 @@ export { apiKeyAuth, basicAuth, composeAuth, fromEnv, fromFile, fromValue, heade
 export type { CredentialProvider } from './appliers.js'
 export { oauth1Auth } from './oauth1-auth.js'
 export type { OAuth1AuthOptions } from './oauth1-auth.js'
+export { oauth2Auth } from './oauth2-client.js'
+export type { OAuth2Applier, OAuth2AuthOptions, OAuth2Token } from './oauth2-client.js'
+export { accessTokenHash, createDpopProver, dpopHtu, jwkThumbprint, keyObjectJwsKey, publicJwk, signCompactJws } from './oauth2-jose.js'
+export type { DpopProofInput, DpopProver, JwsAlgorithm, JwsKey, PublicJwk } from './oauth2-jose.js'
+export { createDpopNonces, createOAuth2Verifier, oauth2ErrorBody, verifyDpopProof } from './oauth2-verifier.js'
+export type { DpopExpectation, DpopNonces, OAuth2Failure, OAuth2VerifierOptions, VerificationKeys } from './oauth2-verifier.js'
 export { sigv4Auth } from './sigv4.js'
 export type { SigV4CredentialSources, SigV4Credentials, SigV4Options } from './sigv4.js'
 export { createApiKeyVerifier, createBasicVerifier, createBearerTokenVerifier, createJwtBearerVerifier, createSigV4Verifier } from './verifiers.js'
 export type { ApiKeyVerifierOptions, BasicVerifierOptions, BearerTokenVerifierOptions, JwtBearerVerifierOptions, SigV4VerifierOptions } from './verifiers.js'
-export type { ExpiringSecret, SchemeVerdict, SchemeVerifier, SecretsByKeyId } from './verifier-types.js'
+export type { ExpiringSecret, SchemeVerdict, SchemeVerifier, SecretsByKeyId, VerifyContext } from './verifier-types.js'
 export { SCHEMES, authForSpec, chooseRequirement, createSchemeVerifier, mastercardErrorBody, resolveAuth, schemeOf } from './table.js'
 export type {
   CredentialsBySchemeName,

@@ -71,7 +71,14 @@ export interface AuthorizationServer {
   handle(request: { readonly method: string; readonly url: string; readonly headers: Readonly<Record<string, string | string[] | undefined>>; readonly body: Buffer }): Promise<AuthorizationServerResponse | undefined>
 }
 
-/** Where the endpoints live, relative to the issuer's origin. */
+/**
+ * Where the endpoints live, relative to the issuer's origin.
+ *
+ * @example
+ * ```ts
+ * const tokenUrl = new URL(AUTHORIZATION_SERVER_PATHS.token, gateway.url).href
+ * ```
+ */
 export const AUTHORIZATION_SERVER_PATHS = { metadata: '/.well-known/oauth-authorization-server', token: '/oauth2/token', jwks: '/oauth2/jwks' } as const
 
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'

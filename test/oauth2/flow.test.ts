@@ -3,7 +3,7 @@ import { createClient } from '../../src/http/index.js'
 import { authForSpec } from '../../src/schemes/index.js'
 import type { MockGateway } from '../../src/testing/index.js'
 import { loadSpec } from '../../src/codegen/index.js'
-import { ES_CLIENT, PS_CLIENT, SPEC, esKey, gateway, psKey } from './helpers.js'
+import { ES_CLIENT, SPEC, esKey, gateway } from './helpers.js'
 
 let gw: MockGateway | undefined
 afterEach(async () => {

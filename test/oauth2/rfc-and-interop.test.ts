@@ -113,7 +113,7 @@ describe("our verifier accepts oauth4webapi's resource-request proofs", () => {
     const url = new URL(`${RS_URL}/payments/pay_1?expand=card`)
     await oauth.protectedResourceRequest(accessToken, 'GET', url, new Headers(), null, {
       DPoP: oauth.DPoP({}, cryptoPair as unknown as oauth.CryptoKeyPair),
-      [oauth.customFetch]: (async (_url: string, init: { headers: HeadersInit }) => {
+      [oauth.customFetch]: (async (_url: string, init: { headers: ConstructorParameters<typeof Headers>[0] }) => {
         captured = Object.fromEntries(new Headers(init.headers))
         return new Response(null, { status: 204 })
       }) as never,
