@@ -12,6 +12,8 @@ import { describeKey, fingerprint, keyMatchesCertificate, loadCertificate, loadK
 import { looksLikePkcs12 } from '../keys/pkcs12.js'
 import { type Profile, type ProfileSource, hostMismatch, loadProfile, profileEnvironment, readProfileSource } from '../profiles/load.js'
 import { resolveAuth } from '../schemes/table.js'
+import type { OAuth2ProfileAuth } from '../profiles/oauth2.js'
+import { oauth2Checks } from './doctor-oauth2.js'
 
 /** One check's outcome. */
 export interface DoctorCheck {
@@ -178,6 +180,8 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
         add({ id: 'key-certificate', status: 'warn', message: 'no certificate on file to check the signing key against', fix: 'add auth.certificate (the certificate the partner portal issued) or pass --cert' })
       }
     }
+  } else if (auth?.scheme === 'oauth2') {
+    await oauth2Checks(spec.auth as unknown as OAuth2ProfileAuth, profile, { baseDir, env, online: options.online === true, now, thresholds: options.clockThresholds ?? { warn: 5, fail: 60 } }, add, permissionCheck)
   } else if (profile !== undefined) {
     // Other schemes: every secret reference must resolve now (values never shown).
     const providers = Object.entries(profile.auth).filter(([, v]) => typeof (v as { get?: unknown })?.get === 'function') as Array<[string, { get(): Promise<unknown> }]>

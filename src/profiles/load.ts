@@ -9,6 +9,7 @@ import type { ClientOptions, OAuth1AuthOptions } from '../http/index.js'
 import type { RetryPolicy } from '../http/retry.js'
 import { type FilePermissionPolicy, keyMatchesCertificate, loadCertificate, loadSigningKey } from '../keys/index.js'
 import { fromEnv, fromFile } from '../schemes/appliers.js'
+import { type OAuth2ProfileAuth, oauth2ProfileAuth } from './oauth2.js'
 import { SCHEMES, type SchemeAuthOptions, type SchemeId, resolveAuth } from '../schemes/table.js'
 
 /** The environments a profile can target. Any other name is allowed too; these two get host checks. */
@@ -53,7 +54,7 @@ export interface SchemeProfileAuth {
 export interface ProfileSpec {
   readonly environment?: Environment
   readonly baseURL: string
-  readonly auth: SchemeProfileAuth | {
+  readonly auth: SchemeProfileAuth | OAuth2ProfileAuth | {
     readonly scheme: 'oauth1'
     readonly consumerKey?: string
     readonly consumerKeyEnv?: string
@@ -271,6 +272,10 @@ export async function loadProfile(name?: string, options: LoadProfileOptions = {
   }
 
   if (spec.auth === undefined || spec.auth === null || typeof spec.auth !== 'object') throw invalid(chosen, 'auth is required')
+  if (spec.auth.scheme === 'oauth2') {
+    const auth = oauth2ProfileAuth(chosen, spec.auth as unknown as OAuth2ProfileAuth, env, base, options.keyFilePermissions ?? 'refuse')
+    return deepFreeze(assemble(chosen, environment, url, auth, spec, base, options))
+  }
   if (spec.auth.scheme !== 'oauth1') {
     // Read on every attempt: the live environment first (a rotated secret shows there), then `.env`.
     const live = options.env ?? process.env

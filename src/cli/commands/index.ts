@@ -5,6 +5,7 @@ import { registerEncryption } from './encryption.js'
 import { registerGenerate } from './generate.js'
 import { registerKeys } from './keys.js'
 import { registerOAuth1 } from './oauth1.js'
+import { registerOAuth2 } from './oauth2.js'
 import { registerSchemes } from './schemes.js'
 import { registerVerify } from './verify.js'
 
@@ -14,6 +15,7 @@ export type RegisterCommand = (program: Command, io: CliIo) => void
 /** Every command group of `apisign`, in help order. */
 export const COMMANDS: readonly RegisterCommand[] = [
   registerOAuth1,
+  registerOAuth2,
   registerKeys,
   registerEncryption,
   registerVerify,
