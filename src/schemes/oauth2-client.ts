@@ -10,7 +10,7 @@ import { ApisignError } from '../errors.js'
 import type { AuthApplier, AuthContext, AuthResponse, RequestToAuthorize } from '../http/client.js'
 import { debug } from '../http/redact.js'
 import { type KeySource, type LoadKeyOptions, loadSigningKey } from '../keys/index.js'
-import { type DpopProver, type JwsAlgorithm, accessTokenHash, algorithmOf, createDpopProver, keyObjectJwsKey } from './oauth2-jose.js'
+import { type JwsAlgorithm, accessTokenHash, algorithmOf, createDpopProverSync, keyObjectJwsKey } from './oauth2-jose.js'
 
 /** OAuth 2.0 options of `createClient` (`auth: { scheme: 'oauth2', ... }`). */
 export interface OAuth2AuthOptions {
@@ -119,7 +119,7 @@ export function challengeParams(header: string | undefined, scheme: string): Rec
   return undefined
 }
 
-const scopeKey = (scopes: readonly string[]) => [...new Set(scopes)].sort().join(' ')
+const scopeKey = (scopes: readonly string[]) => (scopes.length === 0 ? '' : scopes.length === 1 ? (scopes[0] as string) : [...new Set(scopes)].sort().join(' '))
 
 /**
  * The OAuth 2.0 applier `createClient` uses for `auth: { scheme: 'oauth2', ... }`: on every attempt a
@@ -161,7 +161,7 @@ export function oauth2Auth(options: OAuth2AuthOptions): OAuth2Applier {
     const given = typeof options.dpop === 'object' ? options.dpop.key : undefined
     dpopKey = given === undefined ? generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey : loadSigningKey(given, { keyTypes: ['rsa', 'ec-p256'], ...(typeof options.dpop === 'object' ? options.dpop.keyOptions : {}) })
   }
-  const prover: DpopProver | undefined = dpopKey === undefined ? undefined : createDpopProver(keyObjectJwsKey(dpopKey))
+  const prover = dpopKey === undefined ? undefined : createDpopProverSync(keyObjectJwsKey(dpopKey))
   const fetchImpl = options.fetch ?? fetch
   const insecure = (tokenUrl ?? issuer)?.protocol === 'http:'
   const requestOptions = () => ({ [oauth.customFetch]: fetchImpl as never, [oauth.allowInsecureRequests]: insecure, signal: AbortSignal.timeout(timeoutMs) })
@@ -251,8 +251,7 @@ export function oauth2Auth(options: OAuth2AuthOptions): OAuth2Applier {
   const used = new WeakMap<RequestToAuthorize, { key: string; entry: Entry }>()
   const nonces = new Map<string, string>()
 
-  function tokenFor(scopes: readonly string[], now: () => number): Promise<Entry> {
-    const key = scopeKey(scopes)
+  function tokenFor(key: string, now: () => number): Promise<Entry> {
     const cached = cache.get(key)
     if (cached !== undefined && now() < cached.refreshAtMs) return Promise.resolve(cached)
     // Single flight: every caller of a cold or expiring scope set awaits the same token request.
@@ -285,14 +284,17 @@ export function oauth2Auth(options: OAuth2AuthOptions): OAuth2Applier {
       cache.clear()
     },
     token(scopes, now = defaultNow) {
-      return tokenFor(scopes ?? options.scopes ?? [], now)
+      return tokenFor(scopeKey(scopes ?? options.scopes ?? []), now)
     },
     async apply(request, context) {
-      const entry = await tokenFor(scopesOf(context), context.now)
-      used.set(request, { key: scopeKey(scopesOf(context)), entry })
+      const key = scopeKey(scopesOf(context))
+      // The hot path: a cached token is taken without awaiting a promise.
+      const cached = cache.get(key)
+      const entry = cached !== undefined && context.now() < cached.refreshAtMs ? cached : await tokenFor(key, context.now)
+      used.set(request, { key, entry })
       if (prover === undefined) return { headers: { Authorization: `Bearer ${entry.accessToken}` } }
-      const nonce = nonces.get(request.url.origin)
-      const proof = await prover.proof({
+      const nonce = nonces.size === 0 ? undefined : nonces.get(request.url.origin)
+      const proof = prover.proof({
         method: request.method,
         url: request.url,
         iat: Math.floor(context.now() / 1000),
@@ -300,7 +302,7 @@ export function oauth2Auth(options: OAuth2AuthOptions): OAuth2Applier {
         ath: entry.ath,
         ...(nonce === undefined ? {} : { nonce }),
       })
-      return { headers: { Authorization: `DPoP ${entry.accessToken}`, DPoP: proof } }
+      return { headers: { Authorization: `DPoP ${entry.accessToken}`, DPoP: typeof proof === 'string' ? proof : await proof } }
     },
     onResponse(response: AuthResponse, context: AuthContext) {
       const origin = response.request.url.origin

@@ -170,18 +170,45 @@ export interface DpopProver {
  * ```
  */
 export function createDpopProver(key: JwsKey): DpopProver {
+  const prover = createDpopProverSync(key)
+  return { jkt: prover.jkt, algorithm: prover.algorithm, jwk: prover.jwk, proof: async (input) => prover.proof(input) }
+}
+
+// jtis come from a pooled random buffer: one randomBytes call per 256 proofs instead of one per proof.
+let pool = Buffer.alloc(0)
+let poolOffset = 0
+function randomJti(): string {
+  if (poolOffset + 16 > pool.length) {
+    pool = randomBytes(4096)
+    poolOffset = 0
+  }
+  poolOffset += 16
+  return pool.toString('base64url', poolOffset - 16, poolOffset)
+}
+
+/**
+ * {@link createDpopProver} for the client's hot path: `proof` returns the proof itself (not a promise)
+ * when the key signs synchronously, so a cached-token request costs one signature and little else.
+ *
+ * @example
+ * ```ts
+ * const proof = await createDpopProverSync(keyObjectJwsKey(dpopPrivateKey)).proof({ method: 'GET', url, iat })
+ * ```
+ */
+export function createDpopProverSync(key: JwsKey): Omit<DpopProver, 'proof'> & { proof(input: DpopProofInput): string | Promise<string> } {
   const jwk = publicJwk(key.publicKey)
   const header = b64u(JSON.stringify({ typ: 'dpop+jwt', alg: key.algorithm, jwk }))
   return {
     jkt: jwkThumbprint(jwk),
     algorithm: key.algorithm,
     jwk,
-    async proof(input) {
-      const claims: Record<string, unknown> = { jti: input.jti ?? b64u(randomBytes(16)), htm: input.method.toUpperCase(), htu: dpopHtu(input.url), iat: input.iat }
+    proof(input) {
+      const claims: Record<string, unknown> = { jti: input.jti ?? randomJti(), htm: input.method.toUpperCase(), htu: dpopHtu(input.url), iat: input.iat }
       if (input.accessToken !== undefined) claims['ath'] = input.ath ?? accessTokenHash(input.accessToken)
       if (input.nonce !== undefined) claims['nonce'] = input.nonce
       const signingInput = `${header}.${b64u(JSON.stringify(claims))}`
-      return `${signingInput}.${b64u(await key.sign(Buffer.from(signingInput, 'ascii')))}`
+      const signature = key.sign(Buffer.from(signingInput, 'ascii'))
+      return signature instanceof Uint8Array ? `${signingInput}.${b64u(signature)}` : signature.then((s) => `${signingInput}.${b64u(s)}`)
     },
   }
 }
