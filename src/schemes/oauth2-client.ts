@@ -4,13 +4,23 @@
 // the token response's validation and the token endpoint's use_dpop_nonce retry. The per-request proof
 // is ours (oauth2-jose.ts explains why). Tokens are cached per scope set, single-flight, refreshed before
 // expiry and dropped on invalid_token.
-import { type KeyObject, createPublicKey, generateKeyPairSync, webcrypto } from 'node:crypto'
+import { type KeyObject, createPublicKey, generateKeyPairSync, randomBytes, webcrypto } from 'node:crypto'
 import * as oauth from 'oauth4webapi'
 import { ApisignError } from '../errors.js'
 import type { AuthApplier, AuthContext, AuthResponse, RequestToAuthorize } from '../http/client.js'
 import { debug } from '../http/redact.js'
 import { type KeySource, type LoadKeyOptions, loadSigningKey } from '../keys/index.js'
-import { type JwsAlgorithm, accessTokenHash, algorithmOf, createDpopProverSync, keyObjectJwsKey } from './oauth2-jose.js'
+import { type JwsAlgorithm, accessTokenHash, algorithmOf, createDpopProverSync, keyObjectJwsKey, signCompactJws } from './oauth2-jose.js'
+
+/**
+ * An external signer for the client assertion (an HSM key, apisign/signers' `Signer`): it gets the JWS
+ * signing input and returns the JWS signature (ES256: raw r||s).
+ */
+export interface AssertionSigner {
+  readonly kind: 'signer'
+  readonly algorithm: 'RS256' | 'PS256' | 'ES256'
+  sign(data: Uint8Array): Promise<Uint8Array>
+}
 
 /** OAuth 2.0 options of `createClient` (`auth: { scheme: 'oauth2', ... }`). */
 export interface OAuth2AuthOptions {
@@ -21,8 +31,11 @@ export interface OAuth2AuthOptions {
   readonly issuer?: string
   /** The client assertion's `aud` when the server wants another value. Default `issuer`, else `tokenUrl`. */
   readonly audience?: string
-  /** The client authentication key (RSA 2048+ for PS256, EC P-256 for ES256): PEM, DER, PKCS#12, a path or a KeyObject. */
-  readonly key: KeySource
+  /**
+   * The client authentication key (RSA 2048+ for PS256, EC P-256 for ES256): PEM, DER, PKCS#12, a path or
+   * a KeyObject; or an external {@link AssertionSigner} (PS256 or ES256).
+   */
+  readonly key: KeySource | AssertionSigner
   readonly keyOptions?: LoadKeyOptions
   /** The `kid` the server registered for `key` (FAPI 2.0 servers select the key by it). */
   readonly kid: string
@@ -119,6 +132,19 @@ export function challengeParams(header: string | undefined, scheme: string): Rec
   return undefined
 }
 
+// private_key_jwt with an external signer: the same claims oauth4webapi's PrivateKeyJwt writes (RFC 7523
+// §3, FAPI 2.0 §5.3.2.1), signed through the signer's one call.
+function signerClientAuth(signer: AssertionSigner, alg: JwsAlgorithm, kid: string, lifetime: number, audience: string | undefined): oauth.ClientAuth {
+  return async (as, client, body) => {
+    const skew = client[oauth.clockSkew]
+    const now = Math.floor(Date.now() / 1000) + (typeof skew === 'number' ? skew : 0)
+    const payload = { jti: randomBytes(16).toString('base64url'), aud: audience ?? as.issuer, exp: now + lifetime, iat: now, nbf: now, iss: client.client_id, sub: client.client_id }
+    body.set('client_id', client.client_id)
+    body.set('client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer')
+    body.set('client_assertion', await signCompactJws({ alg, kid }, payload, signer))
+  }
+}
+
 const scopeKey = (scopes: readonly string[]) => (scopes.length === 0 ? '' : scopes.length === 1 ? (scopes[0] as string) : [...new Set(scopes)].sort().join(' '))
 
 /**
@@ -151,10 +177,12 @@ export function oauth2Auth(options: OAuth2AuthOptions): OAuth2Applier {
   const assertionLifetimeSec = positive(options.assertionLifetimeSec, 'assertionLifetimeSec', 60)
   const timeoutMs = positive(options.timeoutMs, 'timeoutMs', 30_000)
   const defaultNow = options.now ?? Date.now
-  const clientKey = loadSigningKey(options.key, { keyTypes: ['rsa', 'ec-p256'], ...options.keyOptions })
-  const algorithm = options.algorithm ?? algorithmOf(clientKey)
+  const signer = (options.key as AssertionSigner | undefined)?.kind === 'signer' ? (options.key as AssertionSigner) : undefined
+  const clientKey = signer === undefined ? loadSigningKey(options.key as KeySource, { keyTypes: ['rsa', 'ec-p256'], ...options.keyOptions }) : undefined
+  const algorithm = options.algorithm ?? signer?.algorithm ?? algorithmOf(clientKey as KeyObject)
   if (algorithm !== 'PS256' && algorithm !== 'ES256') throw new ApisignError('ERR_ALG_NOT_ALLOWED', 'oauth2: FAPI 2.0 allows PS256 and ES256 only')
-  if (algorithmOf(clientKey) !== algorithm) throw new ApisignError('ERR_KEY_WRONG_TYPE', `oauth2: the client key cannot sign ${algorithm}`)
+  if (clientKey !== undefined && algorithmOf(clientKey) !== algorithm) throw new ApisignError('ERR_KEY_WRONG_TYPE', `oauth2: the client key cannot sign ${algorithm}`)
+  if (signer !== undefined && signer.algorithm !== algorithm) throw new ApisignError('ERR_KEY_WRONG_TYPE', `oauth2: the signer signs ${signer.algorithm}, not ${algorithm}`)
   const dpopOn = options.dpop !== false
   let dpopKey: KeyObject | undefined
   if (dpopOn) {
@@ -170,15 +198,17 @@ export function oauth2Auth(options: OAuth2AuthOptions): OAuth2Applier {
   let grant: Promise<{ clientAuth: oauth.ClientAuth; dpopPair: webcrypto.CryptoKeyPair | undefined }> | undefined
   const grantKeys = () =>
     (grant ??= (async () => {
-      const key = await toCryptoKey(clientKey, 'sign', false)
       const lifetime = assertionLifetimeSec
       const audience = options.audience
-      const clientAuth = oauth.PrivateKeyJwt({ key: key as unknown as oauth.CryptoKey, kid: options.kid }, {
-        [oauth.modifyAssertion]: (_header, payload) => {
-          payload.exp = (payload.iat as number) + lifetime
-          if (audience !== undefined) payload.aud = audience
-        },
-      })
+      const clientAuth =
+        signer === undefined
+          ? oauth.PrivateKeyJwt({ key: (await toCryptoKey(clientKey as KeyObject, 'sign', false)) as unknown as oauth.CryptoKey, kid: options.kid }, {
+              [oauth.modifyAssertion]: (_header, payload) => {
+                payload.exp = (payload.iat as number) + lifetime
+                if (audience !== undefined) payload.aud = audience
+              },
+            })
+          : signerClientAuth(signer, algorithm, options.kid, lifetime, audience)
       const dpopPair = dpopKey === undefined ? undefined : { privateKey: await toCryptoKey(dpopKey, 'sign', false), publicKey: await toCryptoKey(createPublicKey(dpopKey), 'verify', true) }
       return { clientAuth, dpopPair }
     })())

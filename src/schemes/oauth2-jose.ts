@@ -128,7 +128,7 @@ export function dpopHtu(url: URL): string {
  * const jws = await signCompactJws({ alg: 'ES256', typ: 'JWT' }, { sub: 'x' }, keyObjectJwsKey(privateKey))
  * ```
  */
-export async function signCompactJws(header: Readonly<Record<string, unknown>>, payload: Readonly<Record<string, unknown>>, key: JwsKey): Promise<string> {
+export async function signCompactJws(header: Readonly<Record<string, unknown>>, payload: Readonly<Record<string, unknown>>, key: Pick<JwsKey, 'sign'>): Promise<string> {
   const input = `${b64u(JSON.stringify(header))}.${b64u(JSON.stringify(payload))}`
   return `${input}.${b64u(await key.sign(Buffer.from(input, 'ascii')))}`
 }

@@ -134,3 +134,20 @@ describe('options are checked when the applier is built', () => {
     await expect(auth.token()).rejects.toMatchObject({ code: 'ERR_OAUTH2_TOKEN_REQUEST', details: { error: 'invalid_dpop_proof' } })
   })
 })
+
+describe('an external signer for the client assertion (the Signer seam of apisign/signers)', () => {
+  it.each([['ES256', esKey, 'es-1', ES_CLIENT]] as const)('%s signer: the assertion goes through its one sign call and the server accepts it', async (algorithm, key, kid, clientId) => {
+    const as = authorizationServer({ dpopNonce: false })
+    const calls: number[] = []
+    const { keyObjectJwsKey } = await import('../../src/schemes/oauth2-jose.js')
+    const local = keyObjectJwsKey(key)
+    const signer = { kind: 'signer' as const, algorithm, sign: async (data: Uint8Array) => (calls.push(data.length), local.sign(data) as Uint8Array) }
+    const auth = oauth2Auth({ clientId, issuer: AS_ORIGIN, tokenUrl: as.tokenEndpoint, key: signer, kid, fetch: inProcessFetch(as) })
+    expect(await auth.token()).toMatchObject({ tokenType: 'DPoP' })
+    expect(calls).toHaveLength(1)
+  })
+
+  it('a signer of RS256 is refused (FAPI 2.0)', () => {
+    expect(() => oauth2Auth({ ...base, key: { kind: 'signer', algorithm: 'RS256', sign: async () => new Uint8Array() } })).toThrow(expect.objectContaining({ code: 'ERR_ALG_NOT_ALLOWED' }))
+  })
+})
