@@ -234,6 +234,12 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
         : (row.verifier as (o: SchemeServerOptions[SchemeId], c: object) => SchemeVerifier)(verifierOptions as never, { securityScheme, basePath, now })
     guards.set(name, { verifier, rejectionBody: row.rejectionBody })
   }
+  // With an authorization server, the spec's oauth2 schemes accept its tokens without further options.
+  if (options.authorizationServer !== undefined) {
+    for (const [name, securityScheme] of Object.entries(index.securitySchemes)) {
+      if (!guards.has(name) && schemeOf(securityScheme) === 'oauth2') guards.set(name, { verifier: gatewayOAuth2Verifier({}, () => authorizationServer, now), rejectionBody: SCHEMES.oauth2.rejectionBody })
+    }
+  }
   if (defaultGuard === undefined && guards.size === 0) throw new TypeError('startMockGateway needs consumers, a verifier or security credentials')
   // `consumers` / `verifier` also serve the spec's OAuth 1.0a security schemes (x-apisign-scheme: oauth1).
   if (defaultGuard !== undefined) {

@@ -36,3 +36,20 @@ describe('oauth2 through createClient against the mock gateway (HTTP)', () => {
     expect(gw.requests.filter((r) => r.path.startsWith('/payments') && r.status < 300).every((r) => r.principal === ES_CLIENT)).toBe(true)
   })
 })
+
+describe('mock gateway defaults for oauth2', () => {
+  it('with an authorization server, the spec oauth2 schemes need no security entry', async () => {
+    const { startMockGateway } = await import('../../src/testing/index.js')
+    const { createPublicKey } = await import('node:crypto')
+    gw = await startMockGateway({ spec: SPEC, authorizationServer: { clients: { [ES_CLIENT]: { keys: { 'es-1': createPublicKey(esKey) } } } } })
+    const issuer = new URL(gw.url).origin
+    const spec = await loadSpec(SPEC)
+    const api = createClient({ baseURL: gw.url, auth: authForSpec(spec, { oauth2: { clientId: ES_CLIENT, issuer, key: esKey, kid: 'es-1' } }) })
+    expect((await api.get('/accounts/acc-1/balance')).status).toBe(200)
+    // Without credentials, the gateway answers as a FAPI 2.0 resource server does.
+    const anonymous = await fetch(`${gw.url}/accounts/acc-1/balance`)
+    expect(anonymous.status).toBe(401)
+    expect(anonymous.headers.get('www-authenticate')).toBe('DPoP algs="PS256 ES256"')
+    expect(await anonymous.json()).toEqual({ error: 'invalid_request', error_description: 'the request carries no access token' })
+  })
+})

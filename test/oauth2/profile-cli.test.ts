@@ -115,3 +115,28 @@ describe('apisign doctor, oauth2 profiles', () => {
     expect(report.ok).toBe(false)
   })
 })
+
+describe('apisign mock (the built binary) as an OAuth 2.0 partner', () => {
+  it('--oauth2-clients registers clients by kid; the spec oauth2 scheme accepts its tokens', async () => {
+    const { spawn } = await import('node:child_process')
+    const { createPublicKey } = await import('node:crypto')
+    const { REPO_ROOT } = await import('../helpers/shared.js')
+    const { loadSpec } = await import('../../src/codegen/index.js')
+    const { authForSpec } = await import('../../src/schemes/index.js')
+    writeFileSync(join(dir, 'client-public.pem'), createPublicKey(esKey).export({ type: 'spki', format: 'pem' }))
+    writeFileSync(join(dir, 'clients.json'), JSON.stringify({ [ES_CLIENT]: { keys: { 'es-1': './client-public.pem' }, scopes: ['payments:read'] } }))
+    const spec = join(REPO_ROOT, 'openapi/payments-oauth2.yaml')
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'dist/cli/main.js'), 'mock', '--spec', spec, '--oauth2-clients', join(dir, 'clients.json'), '--json'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => resolve((JSON.parse(d.toString()) as { url: string }).url))
+        child.once('exit', (c) => reject(new Error(`mock exited ${c}`)))
+      })
+      const api = createClient({ baseURL: url, retry: false, auth: authForSpec(await loadSpec(spec), { oauth2: { clientId: ES_CLIENT, issuer: new URL(url).origin, key: esKey, kid: 'es-1' } }) })
+      expect((await api.get('/payments/pay_123')).status).toBe(200)
+      await expect(api.get('/accounts/acc-1/balance')).rejects.toMatchObject({ code: 'ERR_OAUTH2_TOKEN_REQUEST', details: { error: 'invalid_scope' } })
+    } finally {
+      child.kill('SIGTERM')
+    }
+  })
+})

@@ -7,7 +7,7 @@ import type { MastercardEncryptionConfig } from '../../encryption/index.js'
 import { loadPublicKey } from '../../keys/index.js'
 import { loadProfile } from '../../profiles/index.js'
 import { mapSecretReferences } from '../../profiles/load.js'
-import { startMockGateway } from '../../testing/index.js'
+import { type RegisteredClient, startMockGateway } from '../../testing/index.js'
 import { createOAuth1Verifier } from '../../verify/index.js'
 import { CliExit, type CliIo, printResult, readInputFile } from '../io.js'
 
@@ -65,19 +65,24 @@ export function registerVerify(program: Command, io: CliIo): void {
     .option('--public-key <file>', 'its public key or certificate')
     .option('--encryption-config <file>', 'the client encryption config (the gateway applies the partner side)')
     .option('--security <file>', 'JSON: server-side credentials per securitySchemes name (secrets as {"env": NAME} or {"file": path})')
+    .option('--oauth2-clients <file>', 'JSON: OAuth 2.0 clients of the mock authorization server, { "<client_id>": { "keys": { "<kid>": "./public.pem" }, "scopes": [...] } }')
     .option('--port <port>', 'port (default: a free one)', '0')
     .option('--json', 'print { url } as one JSON object once listening')
-    .action(async (flags: { spec: string; profile?: string; consumerKey?: string; publicKey?: string; encryptionConfig?: string; security?: string; port: string; json?: boolean }) => {
+    .action(async (flags: { spec: string; profile?: string; consumerKey?: string; publicKey?: string; encryptionConfig?: string; security?: string; oauth2Clients?: string; port: string; json?: boolean }) => {
       let consumers: Record<string, { key: ReturnType<typeof createPublicKey> }> | undefined
       const security = flags.security === undefined ? undefined : readSecurityFile(resolve(io.cwd, flags.security), io.env)
+      let oauth2Clients = flags.oauth2Clients === undefined ? undefined : readOAuth2Clients(resolve(io.cwd, flags.oauth2Clients))
       if (flags.profile !== undefined) {
         const profile = await loadProfile(flags.profile, { cwd: io.cwd, env: io.env })
-        if (profile.auth.scheme !== 'oauth1') throw new ApisignError('ERR_CLI_USAGE', `mock --profile needs an oauth1 profile; ${profile.name} uses ${profile.auth.scheme}`)
-        consumers = { [profile.auth.consumerKey]: { key: createPublicKey(profile.auth.key) } }
+        if (profile.auth.scheme === 'oauth2') {
+          // The profile's client, registered with the mock authorization server by its kid.
+          oauth2Clients = { ...oauth2Clients, [profile.auth.clientId]: { keys: { [profile.auth.kid]: createPublicKey(profile.auth.key as never) } } }
+        } else if (profile.auth.scheme === 'oauth1') consumers = { [profile.auth.consumerKey]: { key: createPublicKey(profile.auth.key) } }
+        else throw new ApisignError('ERR_CLI_USAGE', `mock --profile needs an oauth1 or oauth2 profile; ${profile.name} uses ${profile.auth.scheme}`)
       } else if (flags.consumerKey !== undefined && flags.publicKey !== undefined) {
         consumers = { [flags.consumerKey]: { key: loadPublicKey(resolve(io.cwd, flags.publicKey)) } }
-      } else if (security === undefined) {
-        throw new ApisignError('ERR_CLI_USAGE', 'give --profile, --consumer-key with --public-key, or --security')
+      } else if (security === undefined && oauth2Clients === undefined) {
+        throw new ApisignError('ERR_CLI_USAGE', 'give --profile, --consumer-key with --public-key, --security or --oauth2-clients')
       }
       let encryption: Record<string, unknown> | undefined
       if (flags.encryptionConfig !== undefined) {
@@ -93,6 +98,7 @@ export function registerVerify(program: Command, io: CliIo): void {
         spec: resolve(io.cwd, flags.spec),
         ...(consumers === undefined ? {} : { consumers }),
         ...(security === undefined ? {} : { security }),
+        ...(oauth2Clients === undefined ? {} : { authorizationServer: { clients: oauth2Clients } }),
         ...(encryption === undefined ? {} : { encryption: encryption as unknown as MastercardEncryptionConfig }),
         port: Number(flags.port),
         log: (line) => io.stderr(`${line}\n`),
@@ -124,4 +130,22 @@ function readSecurityFile(path: string, env: Readonly<Record<string, string | un
     }
     return readInputFile(resolve(dirname(path), ref.file), where).toString('utf8').replace(/\r?\n$/, '')
   }) as Record<string, Record<string, unknown>>
+}
+
+/** The `--oauth2-clients` file: public keys by kid, as paths relative to the file (or PEM text). */
+function readOAuth2Clients(path: string): Record<string, RegisteredClient> {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'))
+  } catch (cause) {
+    throw new ApisignError('ERR_CONFIG_INVALID', `--oauth2-clients ${path} is not readable JSON`, { cause })
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ApisignError('ERR_CONFIG_INVALID', '--oauth2-clients must hold { "<client_id>": { "keys": { "<kid>": "./public.pem" } } }')
+  return Object.fromEntries(
+    Object.entries(parsed as Record<string, { keys?: Record<string, string>; scopes?: string[] }>).map(([id, client]) => {
+      if (client === null || typeof client !== 'object' || client.keys === null || typeof client.keys !== 'object') throw new ApisignError('ERR_CONFIG_INVALID', `--oauth2-clients: client ${id} needs keys`)
+      const keys = Object.fromEntries(Object.entries(client.keys).map(([kid, file]) => [kid, loadPublicKey(String(file).includes('-----BEGIN') ? String(file) : resolve(dirname(path), String(file)))]))
+      return [id, { keys, ...(Array.isArray(client.scopes) ? { scopes: client.scopes } : {}) }]
+    }),
+  )
 }
