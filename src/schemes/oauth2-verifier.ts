@@ -167,8 +167,8 @@ export async function verifyDpopProof(proof: string | undefined | null, expect: 
   const want = stripUrl(expect.url)
   if (want === undefined || stripUrl(htu) !== want) return failure('ERR_DPOP_HTU_MISMATCH', `the DPoP proof htu is not this request's URL ${want ?? ''}`)
   const nowSec = expect.now() / 1000
-  if (iat < nowSec - expect.maxAgeSec) return failure('ERR_DPOP_IAT_OUT_OF_WINDOW', `the DPoP proof iat is more than ${expect.maxAgeSec} s old`)
-  if (iat > nowSec + expect.futureSec) return failure('ERR_DPOP_IAT_OUT_OF_WINDOW', `the DPoP proof iat is more than ${expect.futureSec} s in the future`)
+  if (iat < nowSec - expect.maxAgeSec) return failure('ERR_DPOP_IAT_OUT_OF_WINDOW', `the DPoP proof iat is outside the time window (more than ${expect.maxAgeSec} s old)`)
+  if (iat > nowSec + expect.futureSec) return failure('ERR_DPOP_IAT_OUT_OF_WINDOW', `the DPoP proof iat is outside the time window (more than ${expect.futureSec} s ahead)`)
   if (expect.nonces !== undefined) {
     const nonce = payload['nonce']
     if (typeof nonce !== 'string' || !expect.nonces.accepts(nonce)) return failure('ERR_DPOP_NONCE_REQUIRED', nonce === undefined ? 'the DPoP proof must carry the server nonce' : 'the DPoP proof nonce is stale')
@@ -326,7 +326,8 @@ export function createOAuth2Verifier(options: OAuth2VerifierOptions): SchemeVeri
           typ: 'at+jwt',
           currentDate: new Date(now()),
           clockTolerance: tolerance,
-          requiredClaims: ['exp'],
+          // RFC 9068 §2.2: a JWT access token carries these.
+          requiredClaims: ['exp', 'iat', 'sub', 'client_id', 'jti'],
         })
         claims = result.payload
       } catch (error) {
