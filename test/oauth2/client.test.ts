@@ -1,7 +1,7 @@
 // The oauth2 applier on its own: the single-flight token cache (issue 16: 50 concurrent requests on a cold
 // cache make exactly one token request), refresh before expiry, the token dropped on invalid_token,
 // DPoP nonces per origin with one retry on use_dpop_nonce, and option validation.
-import { generateKeyPairSync } from 'node:crypto'
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto'
 import { decodeJwt } from 'jose'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createClient } from '../../src/http/index.js'
@@ -151,3 +151,19 @@ describe('an external signer for the client assertion (the Signer seam of apisig
     expect(() => oauth2Auth({ ...base, key: { kind: 'signer', algorithm: 'RS256', sign: async () => new Uint8Array() } })).toThrow(expect.objectContaining({ code: 'ERR_ALG_NOT_ALLOWED' }))
   })
 })
+
+describe('key sources and registrations', () => {
+  it('a PKCS#12 keystore (the portal download shape) signs PS256 assertions; the server holds that client as a JWKS', async () => {
+    const { createPublicKey } = await import('node:crypto')
+    const { readShared } = await import('../helpers/shared.js')
+    const { publicJwk } = await import('../../src/schemes/oauth2-jose.js')
+    const jwk = { ...publicJwk(createPublicKey(readShared('keys/oauth1/public-key.pem'))), kid: 'p12-key', use: 'sig' }
+    const as = authorizationServer({ dpopNonce: false, clients: { 'p12-client': { keys: { keys: [jwk] } } } })
+    const auth = oauth2Auth({ clientId: 'p12-client', issuer: AS_ORIGIN, tokenUrl: as.tokenEndpoint, key: { p12: readShared('keys/oauth1/keystore.p12'), alias: 'keyalias', password: 'keystorepassword' }, kid: 'p12-key', fetch: inProcessFetch(as) })
+    expect(await auth.token()).toMatchObject({ tokenType: 'DPoP' })
+    const der = oauth2Auth({ clientId: 'p12-client', issuer: AS_ORIGIN, tokenUrl: as.tokenEndpoint, key: createPrivateKeyDer(readShared('keys/oauth1/private-key.pem')), kid: 'p12-key', fetch: inProcessFetch(as) })
+    expect(await der.token()).toMatchObject({ tokenType: 'DPoP' })
+  })
+})
+
+const createPrivateKeyDer = (pem: Buffer): Buffer => createPrivateKey(pem).export({ type: 'pkcs8', format: 'der' })
