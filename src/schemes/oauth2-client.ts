@@ -5,11 +5,14 @@
 // is ours (oauth2-jose.ts explains why). Tokens are cached per scope set, single-flight, refreshed before
 // expiry and dropped on invalid_token.
 import { type KeyObject, createPublicKey, generateKeyPairSync, randomBytes, webcrypto } from 'node:crypto'
+import type { Agent as HttpAgent } from 'node:http'
+import type { Agent as HttpsAgent } from 'node:https'
 import * as oauth from 'oauth4webapi'
 import { ApisignError } from '../errors.js'
 import type { AuthApplier, AuthContext, AuthResponse, RequestToAuthorize } from '../http/client.js'
 import { debug } from '../http/redact.js'
 import { type KeySource, type LoadKeyOptions, loadSigningKey } from '../keys/index.js'
+import { agentFetch } from './oauth2-fetch.js'
 import { type JwsAlgorithm, accessTokenHash, algorithmOf, createDpopProverSync, keyObjectJwsKey, signCompactJws } from './oauth2-jose.js'
 
 /**
@@ -52,8 +55,10 @@ export interface OAuth2AuthOptions {
   readonly refreshBeforeMs?: number
   /** Lifetime of the client assertion, seconds. Default 60 (short, as FAPI 2.0 and RFC 7523 §3 advise). */
   readonly assertionLifetimeSec?: number
-  /** Token endpoint transport. Default the global `fetch`. */
+  /** Token endpoint transport. Default the global `fetch` (or one over `agent`). */
   readonly fetch?: typeof fetch
+  /** A node:http(s) agent for the token endpoint (a private CA, mTLS, keep-alive): used when `fetch` is not given. */
+  readonly agent?: HttpAgent | HttpsAgent
   /** Per token request timeout, ms. Default 30 s. */
   readonly timeoutMs?: number
   /** Clock for token expiry when no client clock is at hand (`token()` from the CLI). Default `Date.now`. */
@@ -190,7 +195,7 @@ export function oauth2Auth(options: OAuth2AuthOptions): OAuth2Applier {
     dpopKey = given === undefined ? generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey : loadSigningKey(given, { keyTypes: ['rsa', 'ec-p256'], ...(typeof options.dpop === 'object' ? options.dpop.keyOptions : {}) })
   }
   const prover = dpopKey === undefined ? undefined : createDpopProverSync(keyObjectJwsKey(dpopKey))
-  const fetchImpl = options.fetch ?? fetch
+  const fetchImpl = options.fetch ?? (options.agent === undefined ? fetch : agentFetch(options.agent))
   const insecure = (tokenUrl ?? issuer)?.protocol === 'http:'
   const requestOptions = () => ({ [oauth.customFetch]: fetchImpl as never, [oauth.allowInsecureRequests]: insecure, signal: AbortSignal.timeout(timeoutMs) })
 

@@ -167,3 +167,22 @@ describe('key sources and registrations', () => {
 })
 
 const createPrivateKeyDer = (pem: Buffer): Buffer => createPrivateKey(pem).export({ type: 'pkcs8', format: 'der' })
+
+describe('the token endpoint through a node:http(s) agent', () => {
+  it('agent: the token requests (discovery, nonce challenge, grant) go through it, keep-alive', async () => {
+    const { Agent } = await import('node:http')
+    gw = await gateway()
+    const issuer = new URL(gw.url).origin
+    const agent = new Agent({ keepAlive: true })
+    let sockets = 0
+    const created = agent.createConnection.bind(agent)
+    agent.createConnection = ((...args: Parameters<typeof created>) => (sockets++, created(...args))) as typeof created
+    const auth = oauth2Auth({ ...base, issuer, agent, scopes: ['payments:read'] })
+    const token = await auth.token()
+    expect(token).toMatchObject({ tokenType: 'DPoP', scopes: ['payments:read'] })
+    expect(token.serverDateMs).toBeTypeOf('number')
+    expect(gw.requests.map((r) => [r.path, r.status])).toEqual([['/.well-known/oauth-authorization-server', 200], ['/oauth2/token', 400], ['/oauth2/token', 200]])
+    expect(sockets).toBe(1)
+    agent.destroy()
+  })
+})
