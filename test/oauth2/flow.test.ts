@@ -53,3 +53,19 @@ describe('mock gateway defaults for oauth2', () => {
     expect(await anonymous.json()).toEqual({ error: 'invalid_request', error_description: 'the request carries no access token' })
   })
 })
+
+describe('a resource server of its own, on the gateway authorization server', () => {
+  it('createOAuth2Verifier with the JWKS URL (remote key set) verifies what the client sends', async () => {
+    const { createOAuth2Verifier } = await import('../../src/schemes/index.js')
+    const { oauth2Auth } = await import('../../src/schemes/index.js')
+    gw = await gateway({}, { dpopNonce: false })
+    const issuer = new URL(gw.url).origin
+    const verifier = createOAuth2Verifier({ issuer, audience: gw.url, keys: `${issuer}/oauth2/jwks`, scopes: ['payments:read'] })
+    const auth = oauth2Auth({ clientId: ES_CLIENT, issuer, key: esKey, kid: 'es-1', scopes: ['payments:read'] })
+    const url = new URL('https://rs.example.com/payments/1')
+    const { headers } = await auth.apply({ method: 'GET', url, headers: {}, body: undefined }, { now: Date.now, baseURL: url })
+    const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]))
+    expect(await verifier.verify({ method: 'GET', url: url.href, headers: lower })).toEqual({ ok: true, principal: ES_CLIENT })
+    expect(() => createOAuth2Verifier({ issuer, audience: gw?.url ?? '', keys: 'not-a-url' })).toThrow(TypeError)
+  })
+})
