@@ -13,7 +13,7 @@ import type { AuthApplier, AuthContext, AuthResponse, RequestToAuthorize } from 
 import { debug } from '../http/redact.js'
 import { type KeySource, type LoadKeyOptions, loadSigningKey } from '../keys/index.js'
 import { agentFetch } from './oauth2-fetch.js'
-import { type JwsAlgorithm, accessTokenHash, algorithmOf, createDpopProverSync, keyObjectJwsKey, signCompactJws } from './oauth2-jose.js'
+import { type DpopProofInput, type JwsAlgorithm, accessTokenHash, algorithmOf, createDpopProverSync, keyObjectJwsKey, signCompactJws } from './oauth2-jose.js'
 
 /**
  * An external signer for the client assertion (an HSM key, apisign/signers' `Signer`): it gets the JWS
@@ -280,10 +280,10 @@ export function oauth2Auth(options: OAuth2AuthOptions): OAuth2Applier {
     }
   }
 
-  type Entry = OAuth2Token & { readonly ath: string; readonly refreshAtMs: number }
+  type Entry = OAuth2Token & { readonly key: string; readonly ath: string; readonly refreshAtMs: number }
   const cache = new Map<string, Entry>()
   const inflight = new Map<string, Promise<Entry>>()
-  const used = new WeakMap<RequestToAuthorize, { key: string; entry: Entry }>()
+  const used = new WeakMap<RequestToAuthorize, Entry>()
   const nonces = new Map<string, string>()
 
   function tokenFor(key: string, now: () => number): Promise<Entry> {
@@ -295,7 +295,7 @@ export function oauth2Auth(options: OAuth2AuthOptions): OAuth2Applier {
       pending = requestToken(key === '' ? [] : key.split(' '), now)
         .then((token) => {
           const lifetime = token.expiresAtMs - now()
-          const entry: Entry = { ...token, ath: accessTokenHash(token.accessToken), refreshAtMs: token.expiresAtMs - Math.min(refreshBeforeMs, lifetime / 2) }
+          const entry: Entry = { ...token, key, ath: accessTokenHash(token.accessToken), refreshAtMs: token.expiresAtMs - Math.min(refreshBeforeMs, lifetime / 2) }
           cache.set(key, entry)
           debug('oauth2 token for [%s] cached, expires in %d s', key, Math.round(lifetime / 1000))
           return entry
@@ -326,17 +326,14 @@ export function oauth2Auth(options: OAuth2AuthOptions): OAuth2Applier {
       // The hot path: a cached token is taken without awaiting a promise.
       const cached = cache.get(key)
       const entry = cached !== undefined && context.now() < cached.refreshAtMs ? cached : await tokenFor(key, context.now)
-      used.set(request, { key, entry })
+      used.set(request, entry)
       if (prover === undefined) return { headers: { Authorization: `Bearer ${entry.accessToken}` } }
-      const nonce = nonces.size === 0 ? undefined : nonces.get(request.url.origin)
-      const proof = prover.proof({
-        method: request.method,
-        url: request.url,
-        iat: Math.floor(context.now() / 1000),
-        accessToken: entry.accessToken,
-        ath: entry.ath,
-        ...(nonce === undefined ? {} : { nonce }),
-      })
+      const input: { -readonly [K in keyof DpopProofInput]: DpopProofInput[K] } = { method: request.method, url: request.url, iat: Math.floor(context.now() / 1000), accessToken: entry.accessToken, ath: entry.ath }
+      if (nonces.size !== 0) {
+        const nonce = nonces.get(request.url.origin)
+        if (nonce !== undefined) input.nonce = nonce
+      }
+      const proof = prover.proof(input)
       return { headers: { Authorization: `DPoP ${entry.accessToken}`, DPoP: typeof proof === 'string' ? proof : await proof } }
     },
     onResponse(response: AuthResponse, context: AuthContext) {
@@ -356,7 +353,7 @@ export function oauth2Auth(options: OAuth2AuthOptions): OAuth2Applier {
         const was = used.get(response.request)
         // Drop the token this request carried (not one a concurrent request already replaced).
         if (was !== undefined) {
-          if (cache.get(was.key) === was.entry) cache.delete(was.key)
+          if (cache.get(was.key) === was) cache.delete(was.key)
         } else {
           cache.delete(scopeKey(scopesOf(context)))
         }

@@ -186,3 +186,15 @@ describe('the token endpoint through a node:http(s) agent', () => {
     agent.destroy()
   })
 })
+
+describe('WWW-Authenticate parsing (RFC 9110 §11.6.1)', () => {
+  it('finds the DPoP challenge among several, with quoted and token parameters', async () => {
+    const { challengeParams } = await import('../../src/schemes/oauth2-client.js')
+    const header = 'Bearer realm="api, v2", error="invalid_token", DPoP algs="ES256 PS256", error=use_dpop_nonce, error_description="say \\"nonce\\""'
+    expect(challengeParams(header, 'dpop')).toEqual({ algs: 'ES256 PS256', error: 'use_dpop_nonce', error_description: 'say "nonce"' })
+    expect(challengeParams(header, 'Bearer')).toEqual({ realm: 'api, v2', error: 'invalid_token' })
+    expect(challengeParams(header, 'basic')).toBeUndefined()
+    expect(challengeParams(undefined, 'dpop')).toBeUndefined()
+    expect(challengeParams('DPoP', 'dpop')).toEqual({})
+  })
+})
