@@ -69,3 +69,16 @@ describe('a resource server of its own, on the gateway authorization server', ()
     expect(() => createOAuth2Verifier({ issuer, audience: gw?.url ?? '', keys: 'not-a-url' })).toThrow(TypeError)
   })
 })
+
+describe('rejections through createClient', () => {
+  it('a token without the operation scope: 403 insufficient_scope, typed with the OAuth 2.0 error', async () => {
+    gw = await gateway({}, { dpopNonce: false })
+    const issuer = new URL(gw.url).origin
+    const api = createClient({ baseURL: gw.url, retry: false, auth: { scheme: 'oauth2', clientId: ES_CLIENT, issuer, key: esKey, kid: 'es-1', scopes: ['payments:read'] } })
+    await expect(api.post('/payments', { amount: 1, currency: 'EUR', card: {} })).rejects.toMatchObject({
+      code: 'ERR_GATEWAY_REJECTED',
+      details: { status: 403, source: 'OAuth2', reasonCode: 'insufficient_scope', description: 'the access token lacks scope payments:write' },
+    })
+    expect(gw.requests.at(-1)).toMatchObject({ method: 'POST', path: '/payments', status: 403, code: 'ERR_OAUTH2_INSUFFICIENT_SCOPE' })
+  })
+})
