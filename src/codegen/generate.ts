@@ -20,6 +20,11 @@ export interface GenerateOptions {
   readonly generator?: 'hey-api' | 'openapi-generator'
   /** openapi-generator only: the generator JAR (else `OPENAPI_GENERATOR_CLI_JAR`). */
   readonly jarPath?: string
+  /**
+   * hey-api's HTTP client in the output: `axios` (default; wire it with `createClient`) or `fetch` (wire it
+   * with `createFetch`). `wireClient` takes either.
+   */
+  readonly client?: 'axios' | 'fetch'
 }
 
 /** What was written. */
@@ -48,7 +53,7 @@ function nameOf(options: GenerateOptions): string {
 }
 
 /**
- * Generate a typed axios client for an OpenAPI 3.0/3.1 spec with `@hey-api/openapi-ts` (offline), into
+ * Generate a typed axios or fetch client for an OpenAPI 3.0/3.1 spec with `@hey-api/openapi-ts` (offline), into
  * `<out>/<name>/`, replacing what was there (regeneration is one command and idempotent: same spec, same
  * bytes). Beside it, `apisign.json` records the operations and the encryption config derived from
  * `x-apisign-encrypt`. The signing wiring is not in the output: `wireClient(client, createClient(profile))`
@@ -62,6 +67,8 @@ function nameOf(options: GenerateOptions): string {
  */
 export async function generate(options: GenerateOptions): Promise<GenerateResult> {
   const started = performance.now()
+  const client = options.client ?? 'axios'
+  if (client !== 'axios' && client !== 'fetch') throw new TypeError("client must be 'axios' or 'fetch'")
   const spec: OpenApiDocument = await loadSpec(options.spec)
   const directory = resolve(options.out, nameOf(options))
   if ((options.generator ?? 'hey-api') === 'openapi-generator') {
@@ -74,7 +81,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
       await createClient({
         input: structuredClone(spec) as never,
         output: { path: join(directory, 'client') },
-        plugins: ['@hey-api/client-axios', '@hey-api/typescript', '@hey-api/sdk'],
+        plugins: [client === 'fetch' ? '@hey-api/client-fetch' : '@hey-api/client-axios', '@hey-api/typescript', '@hey-api/sdk'],
         logs: { level: 'silent' },
       } as never)
     } catch (cause) {

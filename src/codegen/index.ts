@@ -5,4 +5,4 @@ export { deriveEncryptionConfig, encryptedFields, ENCRYPT_EXTENSION } from './en
 export { loadSpec, operationsOf } from './spec.js'
 export type { OpenApiDocument } from './spec.js'
 export { wireClient, wireTypescriptAxios } from './wire.js'
-export type { HeyApiClient, TypescriptAxiosApi } from './wire.js'
+export type { HeyApiClient, SignedFetchLike, TypescriptAxiosApi } from './wire.js'

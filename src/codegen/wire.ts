@@ -1,23 +1,38 @@
 import type { AxiosInstance } from 'axios'
 
-/** The part of a `@hey-api/openapi-ts` axios client that wiring needs. */
+/** The part of a `@hey-api/openapi-ts` client (axios or fetch) that wiring needs. */
 export interface HeyApiClient {
-  setConfig(config: { axios?: AxiosInstance; baseURL?: string; throwOnError?: boolean }): unknown
+  setConfig(config: { axios?: AxiosInstance; baseURL?: string; fetch?: SignedFetchLike; baseUrl?: string; throwOnError?: boolean }): unknown
 }
 
+/** A signed fetch (`createFetch` in apisign/http): fetch's signature plus the base URL it is pinned to. */
+export interface SignedFetchLike {
+  (input: string | URL | Request, init?: RequestInit): Promise<Response>
+  readonly baseURL: string
+}
+
+const isAxios = (x: unknown): x is AxiosInstance => typeof x === 'function' && typeof (x as Partial<AxiosInstance>).request === 'function' && (x as Partial<AxiosInstance>).defaults !== undefined
+
 /**
- * Route every call of a generated `@hey-api/openapi-ts` client through a signed `createClient` instance.
- * This wiring lives outside `generated/`, so regenerating a client never loses it.
+ * Route every call of a generated `@hey-api/openapi-ts` client through apisign: an axios client
+ * (`--client axios`, the default) through a signed `createClient` instance, a fetch client
+ * (`--client fetch`) through a signed `createFetch` function. This wiring lives outside `generated/`, so
+ * regenerating a client never loses it.
  *
  * @example
  * ```ts
  * import { client } from '../generated/payments/client/client.gen.js'
- * wireClient(client, createClient(await loadProfile()))
+ * wireClient(client, createClient(await loadProfile()))   // or createFetch(await loadProfile()) for --client fetch
  * ```
  */
-export function wireClient<C extends HeyApiClient>(client: C, axios: AxiosInstance): C {
-  const baseURL = axios.defaults.baseURL
-  client.setConfig({ axios, ...(baseURL === undefined ? {} : { baseURL }) })
+export function wireClient<C extends HeyApiClient>(client: C, signed: AxiosInstance | SignedFetchLike): C {
+  if (isAxios(signed)) {
+    const baseURL = signed.defaults.baseURL
+    client.setConfig({ axios: signed, ...(baseURL === undefined ? {} : { baseURL }) })
+    return client
+  }
+  if (typeof signed !== 'function' || typeof signed.baseURL !== 'string') throw new TypeError('wireClient takes a createClient axios instance or a createFetch function')
+  client.setConfig({ fetch: signed, baseUrl: signed.baseURL })
   return client
 }
 

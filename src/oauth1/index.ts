@@ -24,6 +24,7 @@ export {
   signBaseString,
   signBaseStringAsync,
   verifyBaseString,
+  verifyBaseStringAsync,
   decodeBase64Strict,
 } from './methods.js'
 export type { SignatureMethod, SignatureMethodName, SigningMaterial } from './methods.js'

@@ -226,6 +226,46 @@ export function verifyBaseString(
   return given.length === expected.length && timingSafeEqual(given, expected)
 }
 
+/**
+ * Like {@link verifyBaseString}, but an RSA verification runs in the libuv threadpool (`crypto.verify`
+ * with a callback), so a server verifying many requests at once keeps its event loop free. HMAC and
+ * PLAINTEXT compare inline. Never rejects for a bad signature: resolves `false`.
+ *
+ * @example
+ * ```ts
+ * await verifyBaseStringAsync(sbs, signatureB64, SIGNATURE_METHODS['RSA-SHA256'], { key: publicKey }) // true
+ * ```
+ */
+export function verifyBaseStringAsync(
+  baseString: string | Uint8Array,
+  signature: string | Uint8Array,
+  method: SignatureMethod,
+  material: SigningMaterial,
+): Promise<boolean> {
+  if (method.family !== 'rsa') {
+    try {
+      return Promise.resolve(verifyBaseString(baseString, signature, method, material))
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+  try {
+    assertRsaKey(material.key, 'verify')
+  } catch (error) {
+    return Promise.reject(error)
+  }
+  const data = typeof baseString === 'string' ? Buffer.from(baseString, 'utf8') : baseString
+  const sig = typeof signature === 'string' ? decodeBase64Strict(signature) : signature
+  if (sig === undefined) return Promise.resolve(false)
+  return new Promise((resolve) => {
+    try {
+      cryptoVerify(method.digest, data, rsaOptions(method, material.key as KeyObject), sig, (error, ok) => resolve(error === null && ok))
+    } catch {
+      resolve(false)
+    }
+  })
+}
+
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
 
 /**

@@ -9,6 +9,7 @@ import {
   type SignatureMethodName,
   type SigningMaterial,
   assertRsaKey,
+  decodeBase64Strict,
   resolveSignatureMethod,
   signBaseString,
   signBaseStringAsync,
@@ -63,6 +64,11 @@ export interface OAuth1Request {
   readonly body?: RequestBody
   /** RFC 5849: a form-encoded body (`application/x-www-form-urlencoded`) is signed as parameters. */
   readonly contentType?: string
+  /**
+   * `oauth_body_hash` computed elsewhere, for a body that is streamed rather than held (base64 of the
+   * signature method's digest of the exact bytes). Instead of `body`, never with it.
+   */
+  readonly precomputedBodyHash?: string
   /** Injected `oauth_nonce` (tests and vectors); used exactly as given. Default: 22 random base62 chars. */
   readonly nonce?: string
   /** Injected `oauth_timestamp` in seconds; used exactly as given. Default: from the clock. */
@@ -256,7 +262,15 @@ export function createOAuth1Signer(options: OAuth1SignerOptions): OAuth1Signer {
     const formBody = isForm ? Buffer.from(bodyBytes(request.body)).toString('utf8') : undefined
     const canonical = dialect.canonicalize(request.url, formBody)
     // Compat hashes any falsy payload as "" as the reference does; bodyBytes() refuses objects for all.
-    const bodyHash = sendBodyHash && !isForm ? computeBodyHash(request.body ?? null, method.digest) : undefined
+    let bodyHash: string | undefined
+    if (request.precomputedBodyHash !== undefined) {
+      if (request.body !== undefined && request.body !== null) throw new TypeError('give body or precomputedBodyHash, not both')
+      if (typeof request.precomputedBodyHash !== 'string' || decodeBase64Strict(request.precomputedBodyHash)?.length !== (method.digest === 'sha1' ? 20 : 32)) {
+        throw new TypeError(`precomputedBodyHash must be the base64 ${method.digest} digest of the body`)
+      }
+      if (isForm) throw new ApisignError('ERR_BODY_UNSUPPORTED', 'an RFC 5849 form body is signed as parameters: it must be given as bytes, not as a precomputed body hash')
+      bodyHash = sendBodyHash ? request.precomputedBodyHash : undefined
+    } else bodyHash = sendBodyHash && !isForm ? computeBodyHash(request.body ?? null, method.digest) : undefined
     const nonce = request.nonce === undefined ? generateNonce(randomFill) : checkText(request.nonce, 'nonce')
     const timestamp = timestampOf(request, now)
     const oauth: Parameter[] =
@@ -337,12 +351,13 @@ function splitOptions(options: SignRequestOptions): [OAuth1SignerOptions, OAuth1
   if (options === null || typeof options !== 'object') {
     throw new TypeError(`options must be an object. Received ${describeType(options)}`)
   }
-  const { method, url, body, contentType, nonce, timestamp, ...signer } = options
+  const { method, url, body, contentType, nonce, timestamp, precomputedBodyHash, ...signer } = options
   const request: OAuth1Request = {
     method,
     url,
     ...(body === undefined ? {} : { body }),
     ...(contentType === undefined ? {} : { contentType }),
+    ...(precomputedBodyHash === undefined ? {} : { precomputedBodyHash }),
     ...(nonce === undefined ? {} : { nonce }),
     ...(timestamp === undefined ? {} : { timestamp }),
   }

@@ -3,7 +3,7 @@
 // providers resolved per attempt, so a rotated secret is picked up without a restart.
 import { readFileSync, statSync } from 'node:fs'
 import { ApisignError } from '../errors.js'
-import type { AuthApplier, Authorization } from '../http/index.js'
+import type { AuthApplier, Authorization, RequestToAuthorize } from '../pipeline/types.js'
 import { signJwt } from './jwt.js'
 
 /** A credential resolved per attempt. */
@@ -192,7 +192,8 @@ export function composeAuth(...appliers: AuthApplier[]): AuthApplier {
       let body: Buffer | undefined
       let baseString: string | undefined
       for (const applier of appliers) {
-        const current = { ...request, ...(url === undefined ? {} : { url }), ...(body === undefined ? {} : { body }) }
+        // Property descriptors, not a spread: a streamed request's `body` is a getter that refuses to be read.
+        const current: RequestToAuthorize = url === undefined && body === undefined ? request : Object.defineProperties({} as RequestToAuthorize, { ...Object.getOwnPropertyDescriptors(request), ...(url === undefined ? {} : { url: { value: url, enumerable: true } }), ...(body === undefined ? {} : { body: { value: body, enumerable: true } }) })
         const result = await applier.apply(current, context)
         for (const [name, value] of Object.entries(result.headers)) {
           const clash = Object.keys(headers).find((k) => k.toLowerCase() === name.toLowerCase())

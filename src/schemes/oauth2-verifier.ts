@@ -16,8 +16,8 @@ import {
   jwtVerify,
 } from 'jose'
 import type { ApisignErrorCode } from '../errors.js'
-import { type NonceStore, createMemoryNonceStore } from '../verify/nonce-store.js'
-import type { ReceivedRequest } from '../verify/oauth1-verifier.js'
+import { type NonceStore, createMemoryNonceStore } from './nonce-store.js'
+import type { ReceivedRequest } from '../pipeline/types.js'
 import { type JwsAlgorithm, accessTokenHash } from './oauth2-jose.js'
 import { type SchemeVerdict, type SchemeVerifier, type VerifyContext, headerValue } from './verifier-types.js'
 

@@ -4,7 +4,7 @@
 import { Sha256 } from '@aws-crypto/sha256-js'
 import { HttpRequest } from '@smithy/protocol-http'
 import { SignatureV4 } from '@smithy/signature-v4'
-import type { AuthApplier } from '../http/index.js'
+import type { AuthApplier } from '../pipeline/types.js'
 import type { CredentialProvider } from './appliers.js'
 
 /** AWS-style credentials. */
@@ -88,6 +88,9 @@ export function sigv4Auth(options: SigV4Options): AuthApplier {
       const headers: Record<string, string> = { host: request.url.host }
       const contentType = request.headers['content-type']
       if (contentType !== undefined) headers['content-type'] = contentType
+      // A streamed body: SigV4 takes the payload hash from x-amz-content-sha256 (signed and sent), computed
+      // by streaming the body once, instead of the bytes.
+      if (request.streamed !== undefined) headers['x-amz-content-sha256'] = (await request.streamed.digest('sha256')).toString('hex')
       const signed = await signer.sign(
         new HttpRequest({
           method: request.method,
@@ -97,7 +100,7 @@ export function sigv4Auth(options: SigV4Options): AuthApplier {
           path: request.url.pathname,
           query,
           headers,
-          ...(request.body === undefined ? {} : { body: request.body }),
+          ...(request.streamed !== undefined || request.body === undefined ? {} : { body: request.body }),
         }),
         { signingDate: new Date(context.now()) },
       )

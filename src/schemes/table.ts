@@ -2,8 +2,8 @@
 // (verifier), and OpenAPI-driven selection (which securitySchemes entry is which scheme): adding a scheme
 // is adding a row, not a case in three switches (anchors-style.md §9, the jose/smithy table pattern).
 import { ApisignError } from '../errors.js'
-import type { AuthApplier } from '../http/client.js'
-import { type OAuth1VerifierOptions, createOAuth1Verifier } from '../verify/index.js'
+import type { AuthApplier } from '../pipeline/types.js'
+import { type OAuth1VerifierOptions, createOAuth1Verifier } from './oauth1-verifier.js'
 import { type CredentialProvider, apiKeyAuth, basicAuth, composeAuth, headerTokenAuth, jwtBearerAuth } from './appliers.js'
 import { type OAuth1AuthOptions, oauth1Auth } from './oauth1-auth.js'
 import { type OAuth2AuthOptions, oauth2Auth } from './oauth2-client.js'

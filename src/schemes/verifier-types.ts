@@ -1,42 +1,10 @@
 // The server side of every scheme speaks one interface, so the mock gateway (and a provider's own
 // middleware) can verify any of them, and compose them per operation, without knowing which is which.
 import type { ApisignErrorCode } from '../errors.js'
-import type { ReceivedRequest } from '../verify/index.js'
+import type { ReceivedRequest, SchemeVerdict } from '../pipeline/types.js'
 
-/** The verdict of a scheme verifier: who called, or a stable code and a message naming what was wrong. */
-export type SchemeVerdict =
-  | { readonly ok: true; readonly principal: string; readonly headers?: Readonly<Record<string, string>> }
-  | {
-      readonly ok: false
-      readonly code: ApisignErrorCode
-      readonly message: string
-      readonly acceptableSignatureBaseString?: string
-      /** The HTTP status to answer with when not 401 (OAuth 2.0: 400 at the token endpoint, 403 for scope). */
-      readonly status?: number
-      /** Headers to answer with (`WWW-Authenticate`, `DPoP-Nonce`). */
-      readonly headers?: Readonly<Record<string, string>>
-      /** The protocol's own error code (OAuth 2.0 `error`: `invalid_token`, `use_dpop_nonce`, ...). */
-      readonly error?: string
-    }
-
-/** What the server knows about the operation besides the request (the gateway passes it per operation). */
-export interface VerifyContext {
-  /** The scopes the operation's security requirement names for this scheme (OAuth 2.0). */
-  readonly scopes?: readonly string[]
-}
-
-/**
- * Verifies one scheme on a received request (raw body bytes, full URL, headers).
- *
- * @example
- * ```ts
- * const verdict = await verifier.verify({ method: 'GET', url: 'https://api.example.com/v2/users?...', headers, body })
- * if (!verdict.ok) console.log(verdict.code)
- * ```
- */
-export interface SchemeVerifier {
-  verify(request: ReceivedRequest, context?: VerifyContext): Promise<SchemeVerdict>
-}
+// The interfaces themselves are seam types (src/pipeline/types.ts); re-exported here for the scheme files.
+export type { SchemeVerdict, SchemeVerifier, VerifyContext } from '../pipeline/types.js'
 
 /** A secret or key that stops verifying after `notAfter` (rotation: the old one stays valid for its grace period). */
 export interface ExpiringSecret {

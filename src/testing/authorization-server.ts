@@ -8,7 +8,7 @@ import { ApisignError } from '../errors.js'
 import type { JwsAlgorithm } from '../schemes/oauth2-jose.js'
 import { algorithmOf, jwkThumbprint, publicJwk } from '../schemes/oauth2-jose.js'
 import { type DpopNonces, type OAuth2Failure, type OAuth2VerifierOptions, createDpopNonces, createOAuth2Verifier, joseFailure, oauth2ErrorBody, verifyDpopProof } from '../schemes/oauth2-verifier.js'
-import { type NonceStore, createMemoryNonceStore } from '../verify/nonce-store.js'
+import { type NonceStore, createMemoryNonceStore } from '../schemes/nonce-store.js'
 import { type SchemeVerifier, headerValue } from '../schemes/verifier-types.js'
 
 /** A client registered with the authorization server. */

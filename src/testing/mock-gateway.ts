@@ -6,7 +6,7 @@ import { type ApisignEncryptionConfig, type FieldEncryption, type MastercardEncr
 import { ApisignError } from '../errors.js'
 import { type OpenApiSecurityScheme, type SecurityRequirement, indexOperations } from '../schemes/openapi.js'
 import { type SchemeId, type SchemeServerOptions, SCHEMES, schemeOf } from '../schemes/table.js'
-import type { SchemeVerdict, SchemeVerifier } from '../schemes/verifier-types.js'
+import type { SchemeVerdict, SchemeVerifier } from '../pipeline/types.js'
 import { type ConsumerKeys, createOAuth1Verifier } from '../verify/index.js'
 import { type AuthorizationServer, type AuthorizationServerOptions, createAuthorizationServer, gatewayOAuth2Verifier } from './authorization-server.js'
 
@@ -211,7 +211,7 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
   const defaultGuard: Guard | undefined =
     options.verifier !== undefined || options.consumers !== undefined
       ? {
-          verifier: options.verifier ?? createOAuth1Verifier({ consumers: options.consumers as ConsumerKeys, debug: options.debug ?? true, now }),
+          verifier: options.verifier ?? createOAuth1Verifier({ consumers: options.consumers as ConsumerKeys, debug: options.debug ?? true, now, async: true }),
           rejectionBody: SCHEMES.oauth1.rejectionBody,
         }
       : undefined
@@ -231,7 +231,7 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
     const verifier =
       id === 'oauth2' && options.authorizationServer !== undefined
         ? gatewayOAuth2Verifier(verifierOptions, () => authorizationServer, now)
-        : (row.verifier as (o: SchemeServerOptions[SchemeId], c: object) => SchemeVerifier)(verifierOptions as never, { securityScheme, basePath, now })
+        : (row.verifier as (o: SchemeServerOptions[SchemeId], c: object) => SchemeVerifier)({ ...(id === 'oauth1' ? { async: true } : {}), ...verifierOptions } as never, { securityScheme, basePath, now })
     guards.set(name, { verifier, rejectionBody: row.rejectionBody })
   }
   // With an authorization server, the spec's oauth2 schemes accept its tokens without further options.

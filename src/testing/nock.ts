@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer'
 import type { Interceptor, ReplyHeaders, Scope } from 'nock'
 import { mastercardErrorBody } from '../schemes/table.js'
-import type { SchemeVerifier } from '../schemes/verifier-types.js'
+import type { SchemeVerifier } from '../pipeline/types.js'
 import type { VerificationResult } from '../verify/index.js'
 
 /** What a reply function of {@link interceptSigned} receives. */

@@ -1,6 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis'
 import { ApisignError } from '../errors.js'
-import type { NonceStore } from './nonce-store.js'
+import type { NonceStore } from '../schemes/nonce-store.js'
 
 /** Options of {@link createRedisNonceStore}. */
 export interface RedisNonceStoreOptions {

@@ -179,7 +179,8 @@ describe('retries re-sign every attempt', () => {
         res.end(JSON.stringify({ Errors: { Error: [{ ReasonCode: 'INVALID_TIMESTAMP', Description: 'oauth_timestamp expired', Source: 'Gateway' }] } }))
       } else verifyingResponder(req, res, 0)
     })
-    const api = createClient({ baseURL: server.origin, auth, now: () => serverTime - 3_600_000 })
+    // 10 minutes off: past the verifier's 5-minute window, within the client's 15-minute cap on what it learns.
+    const api = createClient({ baseURL: server.origin, auth, now: () => serverTime - 600_000 })
     const r = await api.get('/v1/items')
     expect(r.status).toBe(200)
     expect(server.received).toHaveLength(2)

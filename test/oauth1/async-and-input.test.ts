@@ -1,7 +1,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { isApisignError } from '../../src/errors.js'
-import { type SignRequestOptions, signRequest, signRequestAsync } from '../../src/oauth1/index.js'
+import { SIGNATURE_METHODS, type SignRequestOptions, signBaseString, signRequest, signRequestAsync, verifyBaseStringAsync } from '../../src/oauth1/index.js'
 import { readShared } from '../helpers/shared.js'
 
 const pem = readShared('keys/oauth1/private-key.pem').toString()
@@ -114,3 +114,26 @@ describe('the caller’s objects are never mutated', () => {
   })
 })
 
+
+describe('verifyBaseStringAsync', () => {
+  const sbs = 'POST&https%3A%2F%2Fapi.example.com%2Fv1&a%3D1'
+  const rsa = SIGNATURE_METHODS['RSA-SHA256']
+  const publicKey = createPublicKey(key)
+  it('RSA: true for a good signature (base64 or bytes), false for a wrong one, bad base64 or a broken key', async () => {
+    const signature = signBaseString(sbs, rsa, { key })
+    expect(await verifyBaseStringAsync(sbs, signature, rsa, { key: publicKey })).toBe(true)
+    expect(await verifyBaseStringAsync(Buffer.from(sbs), Buffer.from(signature, 'base64'), SIGNATURE_METHODS['RSA-SHA256'], { key: publicKey })).toBe(true)
+    expect(await verifyBaseStringAsync(`${sbs}&b`, signature, rsa, { key: publicKey })).toBe(false)
+    expect(await verifyBaseStringAsync(sbs, 'not base64!', rsa, { key: publicKey })).toBe(false)
+    expect(await verifyBaseStringAsync(sbs, signature, SIGNATURE_METHODS['RSA-PSS'], { key: publicKey })).toBe(false)
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    await expect(verifyBaseStringAsync(sbs, signature, rsa, { key: ec.publicKey })).rejects.toThrow()
+  })
+  it('HMAC and PLAINTEXT compare inline; a missing secret rejects', async () => {
+    const material = { consumerSecret: 'cs', tokenSecret: 'ts' }
+    const hmac = SIGNATURE_METHODS['HMAC-SHA256']
+    expect(await verifyBaseStringAsync(sbs, signBaseString(sbs, hmac, material), hmac, material)).toBe(true)
+    expect(await verifyBaseStringAsync(sbs, 'AAAA', hmac, material)).toBe(false)
+    await expect(verifyBaseStringAsync(sbs, 'AAAA', hmac, {} as never)).rejects.toThrow()
+  })
+})

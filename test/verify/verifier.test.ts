@@ -191,3 +191,20 @@ describe.skipIf(!redisAvailable())('Redis nonce store (real redis-server on 127.
     await redis.restart()
   })
 })
+
+describe('OAuth1 verifier: the async path (crypto.verify with a callback)', () => {
+  it('accepts a good request, refuses a tampered one and an unknown consumer, with the inline codes', async () => {
+    const v = make({ async: true })
+    expect(await v.verify(received())).toEqual({ ok: true, consumerKey: 'ck!known', principal: 'ck!known' })
+    const tampered = received()
+    expect(await v.verify({ ...tampered, url: `${tampered.url}&x=1` })).toMatchObject({ ok: false, code: 'ERR_OAUTH1_SIGNATURE_INVALID' })
+    expect(await make({ async: true }).verify(received({ consumerKey: 'ck!nobody' }))).toMatchObject({ ok: false, code: 'ERR_OAUTH1_UNKNOWN_CONSUMER' })
+  })
+  it('checks every candidate key of a consumer in rotation', async () => {
+    const v = createOAuth1Verifier({ consumers: { 'ck!known': [{ key: other.publicKey }, { key: publicKey }] }, now: clock, async: true })
+    expect((await v.verify(received())).ok).toBe(true)
+  })
+  it('async must be a boolean', () => {
+    expect(() => make({ async: 'yes' })).toThrow(TypeError)
+  })
+})

@@ -8,22 +8,25 @@ import { type CliIo, printResult } from '../io.js'
 export function registerGenerate(program: Command, io: CliIo): void {
   program
     .command('generate')
-    .description('Generate a typed axios client from an OpenAPI 3.0/3.1 spec (file or URL)')
+    .description('Generate a typed axios or fetch client from an OpenAPI 3.0/3.1 spec (file or URL)')
     .requiredOption('--spec <fileOrUrl>', 'OpenAPI spec, YAML or JSON, path or http(s) URL')
     .requiredOption('--out <dir>', 'output folder (the client goes to <out>/<name>/)')
     .option('--name <name>', 'client name (default: the spec file name)')
     .option('--generator <generator>', 'hey-api (default) | openapi-generator', 'hey-api')
+    .option('--client <client>', 'hey-api: the HTTP client, axios (default, wire with createClient) | fetch (wire with createFetch)', 'axios')
     .option('--jar <file>', 'openapi-generator: the generator JAR (else OPENAPI_GENERATOR_CLI_JAR)')
     .option('--json', 'print { files, operations, seconds }')
-    .action(async (flags: { spec: string; out: string; name?: string; generator: string; jar?: string; json?: boolean }) => {
+    .action(async (flags: { spec: string; out: string; name?: string; generator: string; client: string; jar?: string; json?: boolean }) => {
       if (flags.generator !== 'hey-api' && flags.generator !== 'openapi-generator') {
         throw new ApisignError('ERR_CLI_USAGE', '--generator must be hey-api or openapi-generator')
       }
+      if (flags.client !== 'axios' && flags.client !== 'fetch') throw new ApisignError('ERR_CLI_USAGE', '--client must be axios or fetch')
       const spec = /^https?:\/\//i.test(flags.spec) ? flags.spec : resolve(io.cwd, flags.spec)
       const result = await generate({
         spec,
         out: resolve(io.cwd, flags.out),
         generator: flags.generator,
+        client: flags.client,
         ...(flags.name === undefined ? {} : { name: flags.name }),
         ...(flags.jar === undefined ? {} : { jarPath: flags.jar }),
       })

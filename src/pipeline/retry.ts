@@ -1,3 +1,5 @@
+import { ApisignError } from '../errors.js'
+
 /** When and how the client retries (every attempt is re-signed with a fresh nonce and timestamp). */
 export interface RetryPolicy {
   /** Retries after the first attempt. Default 2; 0 disables. */
@@ -18,6 +20,11 @@ export interface RetryPolicy {
   readonly deadlineMs?: number
   /** On a 401 caused by our clock, learn the offset from the response `Date` and retry once. Default true. */
   readonly clockSkew?: boolean
+  /**
+   * Largest clock offset learned from a `Date` header; a response claiming more is not believed (one
+   * response must not move the client's clock by hours: issue 13 item 9). Default 15 minutes.
+   */
+  readonly clockSkewCapMs?: number
 }
 
 export interface ResolvedRetryPolicy {
@@ -30,21 +37,44 @@ export interface ResolvedRetryPolicy {
   readonly retryAfterCapMs: number
   readonly deadlineMs: number
   readonly clockSkew: boolean
+  readonly clockSkewCapMs: number
 }
 
-/** Fill in the defaults. */
+/** The retry policy with defaults filled in; every value is checked here, so a NaN never disables a limit. */
 export function resolveRetryPolicy(policy: RetryPolicy | false | undefined): ResolvedRetryPolicy {
-  const p = policy === false ? { retries: 0, clockSkew: false } : (policy ?? {})
+  if (policy !== undefined && policy !== false && (policy === null || typeof policy !== 'object')) throw new ApisignError('ERR_CONFIG_INVALID', 'retry must be an object or false')
+  const p: RetryPolicy = policy === false ? { retries: 0, clockSkew: false } : (policy ?? {})
+  const count = (name: keyof RetryPolicy, fallback: number, allowZero: boolean) => {
+    const v = p[name]
+    if (v === undefined) return fallback
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || (!allowZero && v === 0)) {
+      throw new ApisignError('ERR_CONFIG_INVALID', `retry.${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer`)
+    }
+    return v
+  }
+  const flag = (name: 'networkErrors' | 'clockSkew', fallback: boolean) => {
+    const v = p[name]
+    if (v === undefined) return fallback
+    if (typeof v !== 'boolean') throw new ApisignError('ERR_CONFIG_INVALID', `retry.${name} must be true or false`)
+    return v
+  }
+  const list = <T>(name: 'methods' | 'statuses', fallback: readonly T[], ok: (v: unknown) => boolean): readonly T[] => {
+    const v = p[name]
+    if (v === undefined) return fallback
+    if (!Array.isArray(v) || !v.every(ok)) throw new ApisignError('ERR_CONFIG_INVALID', `retry.${name} must be an array of ${name === 'methods' ? 'method names' : 'HTTP statuses'}`)
+    return v as readonly T[]
+  }
   return {
-    retries: p.retries ?? 2,
-    methods: new Set((p.methods ?? ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']).map((m) => m.toUpperCase())),
-    statuses: new Set(p.statuses ?? [429, 502, 503, 504]),
-    networkErrors: p.networkErrors ?? true,
-    baseDelayMs: p.baseDelayMs ?? 200,
-    maxDelayMs: p.maxDelayMs ?? 5000,
-    retryAfterCapMs: p.retryAfterCapMs ?? 60_000,
-    deadlineMs: p.deadlineMs ?? 60_000,
-    clockSkew: p.clockSkew ?? true,
+    retries: count('retries', 2, true),
+    methods: new Set(list<string>('methods', ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE'], (m) => typeof m === 'string' && /^[A-Za-z]+$/.test(m)).map((m) => m.toUpperCase())),
+    statuses: new Set(list<number>('statuses', [429, 502, 503, 504], (s) => Number.isInteger(s) && (s as number) >= 100 && (s as number) <= 599)),
+    networkErrors: flag('networkErrors', true),
+    baseDelayMs: count('baseDelayMs', 200, true),
+    maxDelayMs: count('maxDelayMs', 5000, true),
+    retryAfterCapMs: count('retryAfterCapMs', 60_000, true),
+    deadlineMs: count('deadlineMs', 60_000, true),
+    clockSkew: flag('clockSkew', true),
+    clockSkewCapMs: count('clockSkewCapMs', 15 * 60_000, true),
   }
 }
 

@@ -11,7 +11,9 @@ import {
   parseAuthorizationHeader,
   resolveSignatureMethod,
   verifyBaseString,
+  verifyBaseStringAsync,
 } from '../oauth1/index.js'
+import type { ReceivedRequest } from '../pipeline/types.js'
 import { type NonceStore, createMemoryNonceStore } from './nonce-store.js'
 
 /** One verification key of a consumer, optionally expiring (rotation: the old key valid 24 h more). */
@@ -53,15 +55,11 @@ export interface OAuth1VerifierOptions {
   readonly now?: () => number
   /** Put the acceptable signature base string in signature failures (gateway-style). Never a secret. */
   readonly debug?: boolean
-}
-
-/** A request as received: raw bytes, full URL, headers. */
-export interface ReceivedRequest {
-  readonly method: string
-  /** The full URL as received (scheme + Host + request-target). */
-  readonly url: string
-  readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>
-  readonly body?: Uint8Array | string | undefined
+  /**
+   * Verify RSA signatures in the libuv threadpool (`crypto.verify` with a callback), so a server handling
+   * many requests at once keeps its event loop free (the mock gateway does). Default false: inline.
+   */
+  readonly async?: boolean
 }
 
 /** The verdict. */
@@ -126,6 +124,7 @@ export function createOAuth1Verifier(options: OAuth1VerifierOptions): OAuth1Veri
     // Consumers map to public keys only: an HMAC or PLAINTEXT method would need a shared secret per consumer.
     if (resolveSignatureMethod(name).family !== 'rsa') throw new TypeError(`signatureMethods: the verifier checks RSA signatures only (got ${name})`)
   }
+  if (options.async !== undefined && typeof options.async !== 'boolean') throw new TypeError('async must be true or false')
   const windowMs = (options.clockSkewSeconds ?? 300) * 1000
   const store = options.nonceStore ?? createMemoryNonceStore()
   const now = options.now ?? Date.now
@@ -217,7 +216,11 @@ export function createOAuth1Verifier(options: OAuth1VerifierOptions): OAuth1Veri
       signatureText = ''
     }
     let verified = false
-    for (const key of candidates) if (verifyBaseString(sbs, signatureText, signatureMethod, { key })) verified = true
+    if (options.async === true) {
+      // Every candidate is checked (no early exit), as inline, so unknown and known consumers cost the same.
+      const results = await Promise.all(candidates.map((key) => verifyBaseStringAsync(sbs, signatureText, signatureMethod, { key })))
+      verified = results.includes(true)
+    } else for (const key of candidates) if (verifyBaseString(sbs, signatureText, signatureMethod, { key })) verified = true
     if (found === undefined || keys.length === 0) {
       throw new Rejection('ERR_OAUTH1_UNKNOWN_CONSUMER', found === undefined ? 'unknown consumer key' : 'no valid key for this consumer (expired)')
     }

@@ -1,0 +1,154 @@
+// The WHATWG fetch transport over the pipeline (issue 15 item 2): a function with fetch's signature, for
+// code that does not use axios (Node's fetch, hey-api's fetch client, openapi-generator's typescript-fetch).
+import { Readable } from 'node:stream'
+import { ApisignError, describeType } from '../errors.js'
+import { type Transport, type TransportResponse, createPipeline } from '../pipeline/pipeline.js'
+import { resolveAuth } from '../schemes/table.js'
+import { type ClientOptions, pipelineOptions } from './client.js'
+
+/** Options of {@link createFetch}: the client options (a loaded profile has this shape), without axios's. */
+export interface FetchClientOptions extends Omit<ClientOptions, 'axios'> {
+  /** The fetch underneath. Default `globalThis.fetch` (Node's built-in, undici). */
+  readonly fetch?: (input: string, init: RequestInit) => Promise<Response>
+  /**
+   * What a rejected request (after the retries) does: `'return'` (default) resolves with the partner's
+   * response, as fetch does, for clients that read `response.ok`; `'throw'` rejects with the typed
+   * `ApisignError` (`ERR_SIGNATURE_MISMATCH` with the offset, `ERR_GATEWAY_REJECTED`, ...), as the axios
+   * client does.
+   */
+  readonly rejections?: 'return' | 'throw'
+}
+
+/**
+ * A signed `fetch`: `(input, init) => Promise<Response>`, with the base URL it is pinned to. It accepts
+ * what fetch accepts (a URL, a string, a `Request`); a relative URL resolves against `baseURL`.
+ *
+ * @example
+ * ```ts
+ * const signedFetch: SignedFetch = createFetch(await loadProfile())
+ * const response = await signedFetch('/v1/payments/123')
+ * ```
+ */
+export interface SignedFetch {
+  (input: string | URL | Request, init?: RequestInit): Promise<Response>
+  /** The profile's base URL (what a generated client's `baseUrl` should be). */
+  readonly baseURL: string
+}
+
+const NULL_BODY = new Set([101, 103, 204, 205, 304])
+
+/** Read a response body up to `limit` bytes; past that the stream is cancelled and the read refused. */
+async function readLimited(body: ReadableStream<Uint8Array> | null, limit: number): Promise<Buffer> {
+  if (body === null) return Buffer.alloc(0)
+  const chunks: Buffer[] = []
+  let total = 0
+  const reader = body.getReader()
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    total += value.byteLength
+    if (total > limit) {
+      await reader.cancel().catch(() => undefined)
+      throw new ApisignError('ERR_INPUT_TOO_LARGE', `response body exceeds maxContentLength (${limit} bytes)`)
+    }
+    chunks.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength))
+  }
+  return Buffer.concat(chunks)
+}
+
+/** A Response carrying `body` in place of the one read, with the original's status, headers and URL. */
+function rebuilt(original: Response, body: Buffer | string | null): Response {
+  const headers = new Headers(original.headers)
+  if (body !== null) {
+    headers.delete('content-length')
+    headers.delete('content-encoding') // fetch already decoded it
+  }
+  const response = new Response(NULL_BODY.has(original.status) ? null : body, { status: original.status, statusText: original.statusText, headers })
+  Object.defineProperty(response, 'url', { value: original.url })
+  return response
+}
+
+/**
+ * A WHATWG `fetch`-compatible function that signs (and encrypts / decrypts the configured fields of) every
+ * request at the last moment, on Node's built-in fetch: the same pipeline as {@link createClient}, so the
+ * same origin pin, exact body bytes, retries that re-sign, clock-skew learning, redirect refusal
+ * (`redirect: 'manual'` underneath, a 3xx is `ERR_REDIRECT_REFUSED`) and typed errors. Hand it to
+ * hey-api's fetch client (`client.setConfig({ fetch, baseUrl })`, or `wireClient`) or to
+ * openapi-generator's `typescript-fetch` (`new Configuration({ basePath, fetchApi })`).
+ *
+ * @example
+ * ```ts
+ * import { createFetch } from 'apisign/http'
+ * const signedFetch = createFetch(await loadProfile())
+ * const response = await signedFetch('https://sandbox.api.mastercard.com/v1/payments', { method: 'POST', body: JSON.stringify({ amount: 1000 }), headers: { 'content-type': 'application/json' } })
+ * ```
+ */
+export function createFetch(options: FetchClientOptions): SignedFetch {
+  if (options === null || typeof options !== 'object') throw new TypeError(`options must be an object. Received ${describeType(options)}`)
+  if (options.auth === null || typeof options.auth !== 'object') throw new TypeError('auth must be { scheme: "oauth1", ... }, another scheme of apisign/schemes, or an AuthApplier')
+  const timeout = options.timeout ?? 30_000
+  if (typeof timeout !== 'number' || !Number.isSafeInteger(timeout) || timeout <= 0) throw new ApisignError('ERR_CONFIG_INVALID', 'timeout must be a positive integer of ms')
+  const rejections = options.rejections ?? 'return'
+  if (rejections !== 'return' && rejections !== 'throw') throw new ApisignError('ERR_CONFIG_INVALID', "rejections must be 'return' or 'throw'")
+  const pipeline = createPipeline({ ...pipelineOptions(options), auth: resolveAuth(options.auth) })
+  const underlying = options.fetch ?? ((input: string, init: RequestInit) => globalThis.fetch(input, init))
+  const { maxContentLength } = pipeline
+
+  const signedFetch = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
+    const request = input instanceof Request ? input : undefined
+    const url = request !== undefined ? request.url : new URL(String(input), pipeline.baseURL).href
+    const headers: Record<string, string> = {}
+    new Headers(init.headers ?? request?.headers).forEach((value, name) => {
+      headers[name] = value
+    })
+    const method = init.method ?? request?.method ?? 'GET'
+    const signal = init.signal ?? request?.signal ?? undefined
+    // A Request's body (and a ReadableStream in init) is a one-shot stream: the pipeline reads it into
+    // exact bytes up to limits.streamThreshold, past that spools it (limits.spool) or refuses it.
+    let body: unknown = init.body ?? undefined
+    if (body === undefined && request?.body != null) body = request.body
+
+    const transport: Transport<Response> = {
+      async send(wire) {
+        const attemptSignal = signal === undefined ? AbortSignal.timeout(timeout) : AbortSignal.any([signal, AbortSignal.timeout(timeout)])
+        const response = await underlying(wire.url.href, {
+          method: wire.method,
+          headers: wire.headers,
+          // A streamed body goes out as a stream (half duplex, as fetch requires for a streaming upload).
+          ...(wire.stream !== undefined ? { body: Readable.toWeb(wire.stream()) as ReadableStream<Uint8Array>, duplex: 'half' } : wire.body === undefined ? {} : { body: wire.body }),
+          redirect: 'manual',
+          signal: attemptSignal,
+          ...(init.credentials === undefined ? {} : { credentials: init.credentials }),
+          ...(init.keepalive === undefined ? {} : { keepalive: init.keepalive }),
+        })
+        const plain: Record<string, string> = {}
+        response.headers.forEach((value, name) => {
+          plain[name] = value
+        })
+        let read: Promise<Buffer> | undefined
+        return {
+          status: response.status,
+          headers: plain,
+          body: () => (read ??= readLimited(response.body, maxContentLength)),
+          raw: response,
+          get consumed() {
+            return read
+          },
+        } as TransportResponse<Response> & { readonly consumed: Promise<Buffer> | undefined }
+      },
+      // The caller's own abort is final; a timeout or a connection failure may be retried.
+      retryable: (error) => signal?.aborted !== true && !(error instanceof ApisignError),
+    }
+    const { response, decrypted } = await pipeline.execute({ method, url, headers, body }, transport, { rejections: rejections === 'throw' ? 'throw' : 'return' })
+    if (decrypted !== undefined) {
+      const out = rebuilt(response.raw, JSON.stringify(decrypted.body))
+      out.headers.set('content-type', 'application/json')
+      return out
+    }
+    // The pipeline read the body (an error, a decryption that changed nothing): hand back those bytes.
+    const consumed = (response as unknown as { consumed: Promise<Buffer> | undefined }).consumed
+    return consumed === undefined ? response.raw : rebuilt(response.raw, await consumed)
+  }
+  Object.defineProperty(signedFetch, 'baseURL', { value: options.baseURL, enumerable: true })
+  return signedFetch as SignedFetch
+}
