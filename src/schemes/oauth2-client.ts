@@ -216,7 +216,10 @@ export function oauth2Auth(options: OAuth2AuthOptions): OAuth2Applier {
           : signerClientAuth(signer, algorithm, options.kid, lifetime, audience)
       const dpopPair = dpopKey === undefined ? undefined : { privateKey: await toCryptoKey(dpopKey, 'sign', false), publicKey: await toCryptoKey(createPublicKey(dpopKey), 'verify', true) }
       return { clientAuth, dpopPair }
-    })())
+    })().catch((error: unknown) => {
+      grant = undefined
+      throw error
+    }))
   let metadata: Promise<oauth.AuthorizationServer> | undefined
   const server = () =>
     (metadata ??= (async () => {
