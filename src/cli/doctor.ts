@@ -10,7 +10,8 @@ import { isApisignError } from '../errors.js'
 import { createClient } from '../http/client.js'
 import { describeKey, fingerprint, keyMatchesCertificate, loadCertificate, loadKeyStore } from '../keys/index.js'
 import { looksLikePkcs12 } from '../keys/pkcs12.js'
-import { type Profile, type ProfileSource, hostMismatch, loadProfile, profileEnvironment, readProfileSource } from '../profiles/load.js'
+import { type Profile, type ProfileSource, hostMismatch, loadProfile, mapSecretReferences, profileEnvironment, readProfileSource } from '../profiles/load.js'
+import { symlinkTarget, transportProblem } from '../profiles/security.js'
 import { resolveAuth } from '../schemes/table.js'
 import type { OAuth2ProfileAuth } from '../profiles/oauth2.js'
 import { oauth2Checks } from './doctor-oauth2.js'
@@ -56,6 +57,13 @@ const KEY_CODES = /^ERR_(KEY|FILE)_|^ERR_CERT_/
 
 /** Group or other permission bits on a private file (POSIX only). */
 function permissionCheck(id: string, path: string, what: string): DoctorCheck {
+  // A symlink is judged by its target, and named (a Kubernetes secret mount is a chain of symlinks).
+  const target = symlinkTarget(path)
+  const check = permissionCheckOf(id, path, what)
+  return target === undefined ? check : { ...check, message: `${check.message}; ${path} is a symlink to ${target}` }
+}
+
+function permissionCheckOf(id: string, path: string, what: string): DoctorCheck {
   let mode: number
   try {
     mode = statSync(path).mode & 0o777
@@ -109,7 +117,13 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
     return { ok: false, checks }
   }
   const { name, spec, baseDir, env } = source
-  const environment = profileEnvironment(name, spec)
+  let environment: string
+  try {
+    environment = profileEnvironment(name, spec)
+  } catch (error) {
+    add({ id: 'profile', status: 'fail', message: isApisignError(error) ? `${error.code}: ${error.message}` : 'the profile environment is not known', fix: 'set "environment" to production (prod, live, prd) or sandbox (sandbox, test, uat, ...)' })
+    return { ok: false, checks }
+  }
 
   let profile: Profile | undefined
   try {
@@ -131,6 +145,8 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
     if (spec.skipHostCheck === true) add({ id: 'host', status: 'warn', message: `host check skipped by the profile (${url.hostname}, ${environment})`, fix: 'remove skipHostCheck unless the partner\'s hosts do not say which environment they are' })
     else if (mismatch !== undefined) add({ id: 'host', status: mismatch.severity, message: mismatch.message, fix: environment === 'production' ? 'use the production base URL (and production keys) in the production profile' : 'use the sandbox base URL, or set environment correctly' })
     else add({ id: 'host', status: 'pass', message: `${url.host} fits the ${environment} environment` })
+    const transport = transportProblem(environment, url, spec.allowInsecureHttp === true)
+    if (transport !== undefined) add({ id: 'transport', status: 'fail', message: transport, fix: 'use the partner\'s https base URL' })
   } catch {
     add({ id: 'host', status: 'fail', message: 'baseURL is not an absolute URL', fix: 'set baseURL to the partner\'s https base URL' })
   }
@@ -182,7 +198,14 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
     }
   } else if (auth?.scheme === 'oauth2') {
     await oauth2Checks(spec.auth as unknown as OAuth2ProfileAuth, profile, { baseDir, env, online: options.online === true, now, thresholds: options.clockThresholds ?? { warn: 5, fail: 60 } }, add, permissionCheck)
-  } else if (profile !== undefined) {
+  } else {
+    // Other schemes' secret files: private, like key files (symlinks resolved and named).
+    mapSecretReferences(spec.auth, 'auth', (ref, path) => {
+      if ('file' in ref) add(permissionCheck(`secret-file-permissions:${path}`, resolve(baseDir, ref.file), `secret file (${path})`))
+      return undefined
+    })
+  }
+  if (auth?.scheme !== 'oauth1' && profile !== undefined) {
     // Other schemes: every secret reference must resolve now (values never shown).
     const providers = Object.entries(profile.auth).filter(([, v]) => typeof (v as { get?: unknown })?.get === 'function') as Array<[string, { get(): Promise<unknown> }]>
     for (const [field, provider] of providers) {

@@ -1,5 +1,6 @@
 import { ApisignError, isApisignError } from '../errors.js'
 import { readSourceFile } from '../keys/source.js'
+import { durationOption, limitOption } from '../option-values.js'
 
 /**
  * Where a CLI run reads and writes. Injected so that tests run the CLI in-process, and so that nothing
@@ -116,5 +117,28 @@ export class CliExit extends Error {
   constructor(readonly exitCode: number) {
     super(`exit ${exitCode}`)
     this.name = 'CliExit'
+  }
+}
+
+/**
+ * A duration flag (`--clock-skew 300`, `--clock-skew 5m`): bare digits are seconds, otherwise a strict
+ * duration (`250ms`, `30s`, `5m`, `2h`, `1d`). Anything else is a usage error (exit 2), never NaN: a NaN
+ * window once made `apisign verify` accept a request stamped in 2001 (issue 13 item 1). Returns ms.
+ */
+export function durationFlag(text: string, flag: string): number {
+  try {
+    return /^\d+(\.\d+)?$/.test(text) ? durationOption(Number(text), flag, 0) : durationOption(text, flag, 0)
+  } catch {
+    throw new ApisignError('ERR_CLI_USAGE', `${flag} must be seconds or a duration such as 300, 30s or 5m`)
+  }
+}
+
+/** A numeric flag (`--now-ms`, `--port`, `--expires-in`): a finite number >= 0 (an integer when asked), else a usage error. */
+export function numberFlag(text: string, flag: string, rule: { integer?: boolean } = {}): number {
+  const value = /^\d+(\.\d+)?$/.test(text) ? Number(text) : Number.NaN
+  try {
+    return limitOption(value, flag, 0, rule)
+  } catch {
+    throw new ApisignError('ERR_CLI_USAGE', `${flag} must be a number >= 0${rule.integer === true ? ' (an integer)' : ''}`)
   }
 }

@@ -70,7 +70,11 @@ export interface ApisignEncryptionConfig {
   /** Only JWE for the typed form; use the `mastercard-client-encryption` form for the legacy scheme. */
   readonly scheme?: 'jwe'
   readonly endpoints: ReadonlyArray<{
-    /** Regular expression (source or RegExp) matched against the URL path. */
+    /**
+     * Regular expression (source or RegExp) matched against the URL path only (never the query or the
+     * host). Anchor it (`^/v1/payments$`): an unanchored `.*` matches more endpoints than meant, and
+     * apisign warns once about it.
+     */
     readonly path: string | RegExp
     readonly encrypt?: ReadonlyArray<{ readonly from: string; readonly to: string }>
     readonly decrypt?: ReadonlyArray<{ readonly from: string; readonly to: string }>
@@ -125,6 +129,8 @@ export interface EncryptionOptions {
   readonly keyFilePermissions?: FilePermissionPolicy
   /** Injected randomness (tests only). */
   readonly randomBytes?: (n: number) => Uint8Array
+  /** Receives configuration warnings (an unanchored `.*` path pattern, once each). Default `process.emitWarning`. */
+  readonly onWarning?: (message: string) => void
 }
 
 export interface CompiledMapping {
@@ -231,6 +237,7 @@ export function resolveEncryptionConfig(input: unknown, options: EncryptionOptio
     } catch {
       throw bad(`paths[${i}].path is not a valid regular expression`)
     }
+    warnUnanchored(entry['path'], i, options.onWarning)
     return {
       pattern,
       toEncrypt: compileMappings(entry['toEncrypt'], `paths[${i}].toEncrypt`),
@@ -326,4 +333,17 @@ export function resolveEncryptionConfig(input: unknown, options: EncryptionOptio
     }
   }
   return { scheme, endpoints, field, encryptionKey, decryptionKey, kid, legacy }
+}
+
+// Issue 13 item 12: a path pattern with `.*` and no `^` anchor matches any path that merely contains the
+// rest (`.*payments` also matches `/v1/refunds/payments-report`), and `.*` scanning is where regex cost
+// lives. Warned once per pattern per process, since a config is usually built once per client.
+const warnedPatterns = new Set<string>()
+function warnUnanchored(source: string, index: number, onWarning: ((message: string) => void) | undefined): void {
+  if (!source.includes('.*') || source.startsWith('^')) return
+  if (warnedPatterns.has(source)) return
+  warnedPatterns.add(source)
+  const message = `encryption config paths[${index}].path ${JSON.stringify(source.slice(0, 80))} has an unanchored .*: anchor it, e.g. "^/v1/payments$"`
+  if (onWarning !== undefined) onWarning(message)
+  else process.emitWarning(message, { code: 'APISIGN_UNANCHORED_PATH' })
 }

@@ -11,7 +11,7 @@ import {
   resolveEncryptionConfig,
 } from './config.js'
 import { compactDecrypt, compactEncrypt } from './jwe.js'
-import { legacyDecrypt, legacyEncrypt, parseLegacyDigest } from './legacy.js'
+import { legacyDecrypt, legacyDecryptionFailed, legacyEncrypt, parseLegacyDigest } from './legacy.js'
 import { deleteAt, expandPath, getAt, isPlainObject, setAt } from './paths.js'
 
 /** A message to encrypt or decrypt: the request/response URL, its JSON body and headers. */
@@ -44,9 +44,24 @@ export interface FieldEncryption {
   readonly scheme: 'jwe' | 'legacy'
 }
 
+/** Longest URL matched against the path patterns (issue 13 item 12: the regex work is bounded). */
+export const MAX_MATCHED_URL_LENGTH = 8192
+
+/**
+ * The path a config pattern is matched against: the path only, whatever the caller passes (an absolute
+ * URL loses its scheme, host and port; a query or fragment is dropped), from a URL capped in length first.
+ */
 const pathOf = (url: string): string => {
-  const q = url.indexOf('?')
-  return q === -1 ? url : url.slice(0, q)
+  if (url.length > MAX_MATCHED_URL_LENGTH) throw new ApisignError('ERR_INPUT_TOO_LARGE', `URL exceeds ${MAX_MATCHED_URL_LENGTH} characters; not matched against the encryption paths`)
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
+    try {
+      return new URL(url).pathname
+    } catch {
+      throw new ApisignError('ERR_INVALID_URL', 'URL to match against the encryption paths is not valid')
+    }
+  }
+  const end = url.search(/[?#]/)
+  return end === -1 ? url : url.slice(0, end)
 }
 
 function endpointFor(config: ResolvedEncryptionConfig, url: string): CompiledEndpoint | undefined {
@@ -65,13 +80,16 @@ function lowerCaseHeaders(headers: Readonly<Record<string, string | undefined>> 
  * legacy payloads), then JSON. Text that is not JSON comes back as the string itself (the reference
  * encrypts non-JSON strings raw), except where the mapping targets the whole body, which must be JSON.
  */
-function parsePlaintext(bytes: Buffer, toRoot: boolean, code: 'ERR_JWE_DECRYPTION_FAILED' | 'ERR_LEGACY_DECRYPTION_FAILED'): unknown {
-  if (!isUtf8(bytes)) throw new ApisignError(code, 'decrypted payload is not valid UTF-8 (tampered or wrong key)')
+function parsePlaintext(bytes: Buffer, toRoot: boolean, scheme: 'jwe' | 'legacy'): unknown {
+  // One failure for every way the plaintext can be wrong, the same as the cipher's own (issue 13 item 3):
+  // "not UTF-8" vs "bad padding" is a padding oracle on the unauthenticated legacy scheme.
+  const failed = () => (scheme === 'legacy' ? legacyDecryptionFailed() : new ApisignError('ERR_JWE_DECRYPTION_FAILED', 'JWE decryption failed'))
+  if (!isUtf8(bytes)) throw failed()
   const text = bytes.toString('utf8')
   try {
     return JSON.parse(text)
   } catch {
-    if (toRoot) throw new ApisignError(code, 'decrypted payload for the whole body is not JSON (tampered or wrong key)')
+    if (toRoot) throw failed()
     return text
   }
 }
@@ -223,7 +241,7 @@ export function createEncryption(
         ...(options.maxTokenLength === undefined ? {} : { maxTokenLength: options.maxTokenLength }),
         ...(options.allowRsaOaepSha1 === undefined ? {} : { allowRsaOaepSha1: options.allowRsaOaepSha1 }),
       })
-      return parsePlaintext(plaintext, toRoot, 'ERR_JWE_DECRYPTION_FAILED')
+      return parsePlaintext(plaintext, toRoot, 'jwe')
     }
     const legacy = resolved.legacy as NonNullable<ResolvedEncryptionConfig['legacy']>
     if (!isPlainObject(node) || node[field] === undefined) return NOT_ENCRYPTED
@@ -235,7 +253,7 @@ export function createEncryption(
     const digest = digestText === undefined ? legacy.digest : parseLegacyDigest(digestText)
     if (digest === undefined) throw new ApisignError('ERR_LEGACY_DECRYPTION_FAILED', 'unsupported OAEP digest in the encrypted payload')
     const bytes = legacyDecrypt({ encryptedValue: node[field], iv: read(legacy.ivName), encryptedKey: read(legacy.keyName) }, key, digest, legacy.encoding)
-    return parsePlaintext(bytes, toRoot, 'ERR_LEGACY_DECRYPTION_FAILED')
+    return parsePlaintext(bytes, toRoot, 'legacy')
   }
 
   return Object.freeze({

@@ -88,9 +88,26 @@ function decode(value: unknown, encoding: DataEncoding, what: string): Buffer {
 }
 
 /**
+ * The one failure of legacy decryption once the encoded parts are read: a failed key unwrap, a bad session
+ * key or IV length, bad PKCS#7 padding and (in field decryption) plaintext that is not UTF-8 or not JSON
+ * all give this same code and message. Distinct messages ("bad padding" vs "not valid UTF-8") are a
+ * padding oracle: the scheme has no MAC, so an attacker who can tell them apart recovers plaintext in a
+ * few thousand queries (Vaudenay 2002; issue 13 item 3).
+ *
+ * @example
+ * ```ts
+ * throw legacyDecryptionFailed()
+ * ```
+ */
+export const legacyDecryptionFailed = (cause?: unknown): ApisignError =>
+  new ApisignError('ERR_LEGACY_DECRYPTION_FAILED', 'legacy decryption failed', cause === undefined ? {} : { cause })
+
+/**
  * Decrypt a legacy value. A wrong key, a tampered wrapped key or a wrong digest fails the OAEP unwrap; a
  * tampered ciphertext usually fails the PKCS#7 padding check (the scheme has no MAC, so a change to the
- * IV or an early block is only caught when the result is not valid UTF-8 JSON, by the caller).
+ * IV or an early block is only caught when the result is not valid UTF-8 JSON, by the caller). Every one
+ * of those is the same {@link legacyDecryptionFailed}; a failed unwrap goes on with a random session key
+ * (as RFC 7516 §11.5 asks of JWE), so it also costs the same work as a padding failure.
  *
  * @example
  * ```ts
@@ -106,20 +123,25 @@ export function legacyDecrypt(
   const ct = decode(parts.encryptedValue, encoding, 'value')
   const iv = decode(parts.iv, encoding, 'IV')
   const wrapped = decode(parts.encryptedKey, encoding, 'key')
-  if (iv.length !== 16) throw new ApisignError('ERR_LEGACY_DECRYPTION_FAILED', 'legacy IV must be 16 bytes')
   let key: Buffer
+  let unwrapped = true
   try {
     key = privateDecrypt({ key: privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: nodeDigest(digest) }, wrapped)
-  } catch (cause) {
-    throw new ApisignError('ERR_LEGACY_DECRYPTION_FAILED', 'the session key could not be unwrapped (wrong decryption key or digest?)', { cause })
+  } catch {
+    unwrapped = false
+    key = cryptoRandomBytes(16)
   }
   if (key.length !== 16 && key.length !== 24 && key.length !== 32) {
-    throw new ApisignError('ERR_LEGACY_DECRYPTION_FAILED', 'the unwrapped session key has an invalid length')
+    unwrapped = false
+    key = cryptoRandomBytes(16)
   }
+  let plaintext: Buffer | undefined
   try {
-    const decipher = createDecipheriv(`aes-${key.length * 8}-cbc`, key, iv)
-    return Buffer.concat([decipher.update(ct), decipher.final()])
-  } catch (cause) {
-    throw new ApisignError('ERR_LEGACY_DECRYPTION_FAILED', 'legacy decryption failed: bad padding (tampered or wrong key)', { cause })
+    const decipher = createDecipheriv(`aes-${key.length * 8}-cbc`, key, iv.length === 16 ? iv : Buffer.alloc(16))
+    plaintext = Buffer.concat([decipher.update(ct), decipher.final()])
+  } catch {
+    plaintext = undefined
   }
+  if (plaintext === undefined || !unwrapped || iv.length !== 16) throw legacyDecryptionFailed()
+  return plaintext
 }

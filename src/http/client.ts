@@ -11,7 +11,7 @@ import axios, {
 import buildFullPath from 'axios/unsafe/core/buildFullPath.js'
 import buildURL from 'axios/unsafe/helpers/buildURL.js'
 import type { ApisignEncryptionConfig, FieldEncryption, MastercardEncryptionConfig } from '../encryption/index.js'
-import { type ApisignError, describeType } from '../errors.js'
+import { ApisignError, describeType } from '../errors.js'
 import { type ClientLimits, type PipelineOptions, type Transport, createPipeline } from '../pipeline/pipeline.js'
 import { redactError } from '../pipeline/redact.js'
 import { isStreamBody } from '../pipeline/stream-body.js'
@@ -73,6 +73,9 @@ function attachHttpFields(error: ApisignError, config: InternalAxiosRequestConfi
 export function createClient(options: ClientOptions): AxiosInstance {
   if (options === null || typeof options !== 'object') throw new TypeError(`options must be an object. Received ${describeType(options)}`)
   if (options.auth === null || typeof options.auth !== 'object') throw new TypeError('auth must be { scheme: "oauth1", ... }, another scheme of apisign/schemes, or an AuthApplier')
+  // As createFetch does (issue 13 item 1): a NaN timeout must not mean "no timeout".
+  const timeout = options.timeout ?? 30_000
+  if (typeof timeout !== 'number' || !Number.isSafeInteger(timeout) || timeout <= 0) throw new ApisignError('ERR_CONFIG_INVALID', 'timeout must be a positive integer of ms')
   const pipeline = createPipeline({ ...pipelineOptions(options), auth: resolveAuth(options.auth) })
   const { maxBodyLength, maxContentLength } = pipeline
   const inner = axios.getAdapter('http') as AxiosAdapter
@@ -133,7 +136,7 @@ export function createClient(options: ClientOptions): AxiosInstance {
     return transforms.reduce((d: unknown, fn) => fn.call(this, d, headers), data)
   }
   const instance = axios.create({
-    timeout: options.timeout ?? 30_000,
+    timeout,
     ...options.axios,
     transformRequest: [transformRequest],
     baseURL: options.baseURL,

@@ -270,12 +270,17 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 
 /**
  * Decode canonical padded base64; `undefined` for anything else (Buffer.from would skip junk silently).
+ * Canonical includes zero pad bits (RFC 4648 §3.5): `aGk=` and `aGl=` decode to the same bytes, and only
+ * the first is accepted, so each signature has exactly one accepted spelling (issue 13 item 7).
  *
  * @example
  * ```ts
- * decodeBase64Strict('aGk=') // <Buffer 68 69>; decodeBase64Strict('aGk') // undefined
+ * decodeBase64Strict('aGk=') // <Buffer 68 69>; decodeBase64Strict('aGk') // undefined; decodeBase64Strict('aGl=') // undefined
  * ```
  */
 export function decodeBase64Strict(text: string): Buffer | undefined {
-  return BASE64.test(text) ? Buffer.from(text, 'base64') : undefined
+  if (typeof text !== 'string' || !BASE64.test(text)) return undefined
+  const bytes = Buffer.from(text, 'base64')
+  // Re-encoding gives back the input exactly when every pad bit was zero.
+  return bytes.toString('base64') === text ? bytes : undefined
 }

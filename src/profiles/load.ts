@@ -5,14 +5,19 @@ import { pathToFileURL } from 'node:url'
 import { parseEnv } from 'node:util'
 import { createEncryption } from '../encryption/index.js'
 import { ApisignError, describeType } from '../errors.js'
+import { limitOption } from '../option-values.js'
 import type { ClientOptions, OAuth1AuthOptions } from '../http/index.js'
-import type { RetryPolicy } from '../pipeline/retry.js'
+import { type RetryPolicy, resolveRetryPolicy } from '../pipeline/retry.js'
 import { type FilePermissionPolicy, keyMatchesCertificate, loadCertificate, loadSigningKey } from '../keys/index.js'
 import { fromEnv, fromFile } from '../schemes/appliers.js'
 import { type OAuth2ProfileAuth, oauth2ProfileAuth } from './oauth2.js'
 import { SCHEMES, type SchemeAuthOptions, type SchemeId, resolveAuth } from '../schemes/table.js'
+import { canonicalEnvironment, checkConfigModulePermissions, checkSecretFilePermissions, transportProblem } from './security.js'
 
-/** The environments a profile can target. Any other name is allowed too; these two get host checks. */
+/**
+ * The environments a profile can target. Written as any name of `ENVIRONMENT_NAMES` in any case
+ * (`Production`, `live`, `prd`, `uat`, ...); a loaded profile holds the canonical `production` or `sandbox`.
+ */
 export type Environment = 'sandbox' | 'production' | (string & {})
 
 /**
@@ -84,6 +89,8 @@ export interface ProfileSpec {
   readonly limits?: ClientOptions['limits']
   /** Skip the sandbox/production host check (for partners whose hosts do not say which they are). */
   readonly skipHostCheck?: boolean
+  /** Allow an `http://` baseURL on a non-loopback host (never in production). Default false. */
+  readonly allowInsecureHttp?: boolean
 }
 
 /** The config file. */
@@ -157,15 +164,18 @@ export async function readProfileSource(name?: string, options: LoadProfileOptio
 }
 
 /**
- * The environment a profile targets: its `environment`, else guessed from its name.
+ * The environment a profile targets, `production` or `sandbox`: its `environment` in any spelling of
+ * `ENVIRONMENT_NAMES` (case-insensitive), else guessed from the words of its name. Anything else is
+ * `ERR_PROFILE_INVALID` (issue 13 item 5: `"Production"` once skipped the production checks).
  *
  * @example
  * ```ts
  * profileEnvironment('prod-eu', {}) // 'production'
+ * profileEnvironment('eu', { environment: 'LIVE' }) // 'production'
  * ```
  */
 export function profileEnvironment(name: string, spec: Pick<ProfileSpec, 'environment'>): Environment {
-  return spec.environment ?? (/^prod/i.test(name) ? 'production' : /sandbox/i.test(name) ? 'sandbox' : name)
+  return canonicalEnvironment(name, spec.environment)
 }
 
 /**
@@ -203,6 +213,7 @@ async function readConfigFile(options: LoadProfileOptions, cwd: string): Promise
   }
   let file: unknown
   if (path.endsWith('.mjs') || path.endsWith('.js')) {
+    checkConfigModulePermissions(path)
     file = ((await import(pathToFileURL(path).href)) as { default?: unknown }).default
   } else {
     try {
@@ -265,7 +276,8 @@ export async function loadProfile(name?: string, options: LoadProfileOptions = {
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalid(chosen, 'baseURL must be http(s)')
   const enforce = options.checks !== 'report'
-  if (enforce && environment === 'production' && url.protocol !== 'https:') throw invalid(chosen, 'a production baseURL must use https')
+  const transport = transportProblem(environment, url, spec.allowInsecureHttp === true)
+  if (enforce && transport !== undefined) throw invalid(chosen, transport)
   if (spec.skipHostCheck !== true && enforce) {
     const mismatch = hostMismatch(environment, url)
     if (mismatch !== undefined) throw invalid(chosen, mismatch.severity === 'warn' ? `${mismatch.message}; set skipHostCheck if that is intended` : mismatch.message)
@@ -280,7 +292,7 @@ export async function loadProfile(name?: string, options: LoadProfileOptions = {
     // Read on every attempt: the live environment first (a rotated secret shows there), then `.env`.
     const live = options.env ?? process.env
     const lookup = new Proxy({} as Record<string, string | undefined>, { get: (_t, k) => (typeof k === 'string' ? (live[k] ?? env[k]) : undefined) })
-    const auth = schemeAuth(chosen, spec.auth as SchemeProfileAuth, lookup, base)
+    const auth = schemeAuth(chosen, spec.auth as SchemeProfileAuth, lookup, base, options)
     return deepFreeze(assemble(chosen, environment, url, auth, spec, base, options))
   }
   const auth = spec.auth
@@ -302,6 +314,7 @@ export async function loadProfile(name?: string, options: LoadProfileOptions = {
   } else if (auth.key.passwordFile !== undefined) {
     const p = resolve(base, auth.key.passwordFile)
     if (!existsSync(p)) throw new ApisignError('ERR_FILE_NOT_FOUND', `profile ${chosen}: auth.key.passwordFile ${p} does not exist`)
+    secretFileCheck(chosen, p, options)
     password = readFileSync(p, 'utf8').replace(/\r?\n$/, '')
   }
   let key: KeyObject
@@ -369,7 +382,17 @@ export function mapSecretReferences(
 }
 
 /** Turn `{ env }` / `{ file }` references into credential providers; refuse inline secrets. */
-function schemeAuth(profile: string, auth: SchemeProfileAuth, env: Readonly<Record<string, string | undefined>>, base: string): Exclude<SchemeAuthOptions, { readonly scheme: 'oauth1' }> {
+/** A secret file is a private key as far as permissions go (issue 13 item 6): same policy, same option. */
+function secretFileCheck(profile: string, path: string, options: LoadProfileOptions): void {
+  try {
+    checkSecretFilePermissions(path, options.keyFilePermissions ?? 'refuse', (m) => process.emitWarning(m, { code: 'APISIGN_SECRET_FILE_PERMISSIONS' }))
+  } catch (error) {
+    if (error instanceof ApisignError) throw new ApisignError(error.code, `profile ${profile}: ${error.message}`, { cause: error })
+    throw error
+  }
+}
+
+function schemeAuth(profile: string, auth: SchemeProfileAuth, env: Readonly<Record<string, string | undefined>>, base: string, options: LoadProfileOptions): Exclude<SchemeAuthOptions, { readonly scheme: 'oauth1' }> {
   if (typeof auth.scheme !== 'string' || !Object.hasOwn(SCHEMES, auth.scheme)) {
     throw invalid(profile, `auth.scheme must be one of ${Object.keys(SCHEMES).join(', ')}`)
   }
@@ -383,6 +406,7 @@ function schemeAuth(profile: string, auth: SchemeProfileAuth, env: Readonly<Reco
       }
       const file = resolve(base, ref.file)
       if (!existsSync(file)) throw new ApisignError('ERR_FILE_NOT_FOUND', `profile ${profile}: ${path} file ${file} does not exist`)
+      secretFileCheck(profile, file, options)
       return fromFile(file)
     },
     (path) => {
@@ -420,6 +444,15 @@ function assemble(chosen: string, environment: Environment, url: URL, auth: Prof
     })
   }
   if (spec.timeoutMs !== undefined && (!Number.isInteger(spec.timeoutMs) || spec.timeoutMs <= 0)) throw invalid(chosen, 'timeoutMs must be a positive integer')
+  // Limits and retry budgets are read the client's way here, so a NaN fails at load (issue 13 item 1).
+  try {
+    resolveRetryPolicy(spec.retry)
+    limitOption(spec.limits?.maxBodyLength, 'limits.maxBodyLength', 0, { integer: true })
+    limitOption(spec.limits?.maxContentLength, 'limits.maxContentLength', 0, { integer: true })
+  } catch (error) {
+    if (error instanceof TypeError || (error instanceof ApisignError && error.code === 'ERR_CONFIG_INVALID')) throw invalid(chosen, error.message)
+    throw error
+  }
 
   const profile: Profile = {
     name: chosen,

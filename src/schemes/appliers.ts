@@ -3,6 +3,7 @@
 // providers resolved per attempt, so a rotated secret is picked up without a restart.
 import { readFileSync, statSync } from 'node:fs'
 import { ApisignError } from '../errors.js'
+import { limitOption } from '../option-values.js'
 import type { AuthApplier, Authorization, RequestToAuthorize } from '../pipeline/types.js'
 import { signJwt } from './jwt.js'
 
@@ -157,6 +158,8 @@ export function jwtBearerAuth(options: {
   expiresIn?: number
   now?: () => number
 }): AuthApplier {
+  // Checked when built, not on the first request (issue 13 item 1).
+  limitOption(options.expiresIn, 'expiresIn', 1, { integer: true, positive: true })
   const secret = provider(options.secret)
   const payload = options.payload ?? { resource: '*', action: '*', user_id: '*', api_key: options.apiKey }
   return {
@@ -231,12 +234,13 @@ export function headerTokenAuth(options: {
   fetch: () => Promise<{ token: string; expiresAtMs: number }>
   refreshBeforeMs?: number
 }): AuthApplier {
+  const refreshBeforeMs = limitOption(options.refreshBeforeMs, 'refreshBeforeMs', 60_000)
   let current: { token: string; expiresAtMs: number } | undefined
   let pending: Promise<{ token: string; expiresAtMs: number }> | undefined
   return {
     async apply(_request, context) {
       const now = context.now()
-      if (current === undefined || current.expiresAtMs - (options.refreshBeforeMs ?? 60_000) <= now) {
+      if (current === undefined || current.expiresAtMs - refreshBeforeMs <= now) {
         pending ??= options.fetch().finally(() => {
           pending = undefined
         })

@@ -2,6 +2,7 @@
 // (RFC 7515) on node:crypto; jose is only a differential oracle in the tests.
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import { ApisignError, describeType } from '../errors.js'
+import { type Duration, durationOption, limitOption } from '../option-values.js'
 
 /** Options of {@link signJwt}. */
 export interface SignJwtOptions {
@@ -62,9 +63,9 @@ export interface VerifyJwtOptions {
   readonly algorithms?: readonly 'HS256'[]
   /** Clock, ms. */
   readonly nowMs?: number
-  /** Leeway for exp/nbf, seconds. Default 30. */
-  readonly clockToleranceSeconds?: number
-  /** Largest token accepted. Default 16 KiB. */
+  /** Leeway for exp/nbf: seconds or a duration such as `'30s'`. Default 30. `NaN` is a TypeError. */
+  readonly clockToleranceSeconds?: Duration
+  /** Largest token accepted, characters. Default 16 KiB. */
   readonly maxLength?: number
 }
 
@@ -81,8 +82,9 @@ const invalid = (why: string) => new ApisignError('ERR_JWT_INVALID', `JWT ${why}
  * ```
  */
 export function verifyJws(token: string, options: VerifyJwtOptions): { header: Record<string, unknown>; payload: Buffer } {
+  const maxLength = limitOption(options.maxLength, 'maxLength', 16_384, { integer: true })
   if (typeof token !== 'string') throw invalid('must be a string')
-  if (token.length > (options.maxLength ?? 16_384)) throw new ApisignError('ERR_INPUT_TOO_LARGE', 'JWT exceeds the size limit')
+  if (token.length > maxLength) throw new ApisignError('ERR_INPUT_TOO_LARGE', 'JWT exceeds the size limit')
   const parts = token.split('.')
   if (parts.length !== 3) throw invalid('must have three segments')
   const [h, p, s] = parts as [string, string, string]
@@ -125,6 +127,9 @@ export function verifyJws(token: string, options: VerifyJwtOptions): { header: R
  * ```
  */
 export function verifyJwt(token: string, options: VerifyJwtOptions): Record<string, unknown> {
+  // Read before the token is looked at: a NaN leeway made both claim comparisons false (issue 13 item 1).
+  const leeway = durationOption(options.clockToleranceSeconds, 'clockToleranceSeconds', 30_000) / 1000
+  if (options.nowMs !== undefined && !Number.isFinite(options.nowMs)) throw new TypeError('nowMs must be a finite number')
   const { payload } = verifyJws(token, options)
   let claims: unknown
   try {
@@ -135,7 +140,6 @@ export function verifyJwt(token: string, options: VerifyJwtOptions): Record<stri
   if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) throw invalid('payload must be a JSON object')
   const c = claims as Record<string, unknown>
   const now = (options.nowMs ?? Date.now()) / 1000
-  const leeway = options.clockToleranceSeconds ?? 30
   if (typeof c['exp'] === 'number' && now - leeway >= c['exp']) throw new ApisignError('ERR_JWT_EXPIRED', 'JWT has expired')
   if (typeof c['nbf'] === 'number' && now + leeway < c['nbf']) throw invalid('is not valid yet (nbf)')
   return c

@@ -1,4 +1,5 @@
 import { ApisignError } from '../errors.js'
+import { limitOption } from '../option-values.js'
 
 /**
  * Where verifiers remember nonces. `checkAndRecord` records `key` for `ttlMs` and answers whether it was
@@ -29,7 +30,7 @@ export interface MemoryNonceStoreOptions {
  * ```
  */
 export function createMemoryNonceStore(options: MemoryNonceStoreOptions = {}): NonceStore {
-  const max = options.maxEntries ?? 1_000_000
+  const max = limitOption(options.maxEntries, 'maxEntries', 1_000_000, { integer: true, positive: true })
   const now = options.now ?? Date.now
   const entries = new Map<string, number>()
   let nextSweep = 0
@@ -39,6 +40,8 @@ export function createMemoryNonceStore(options: MemoryNonceStoreOptions = {}): N
   }
   return {
     async checkAndRecord(key, ttlMs) {
+      // A NaN TTL made `expires > t` false, so the same nonce was "new" again (issue 13 item 1).
+      limitOption(ttlMs ?? Number.NaN, 'ttlMs', 0, { positive: true })
       const t = now()
       const expires = entries.get(key)
       if (expires !== undefined && expires > t) return false

@@ -1,6 +1,8 @@
-import { KeyObject, createHash, generateKeyPairSync, timingSafeEqual } from 'node:crypto'
+import { KeyObject, createHash, generateKeyPair, timingSafeEqual } from 'node:crypto'
 import { ApisignError, type ApisignErrorCode, isApisignError } from '../errors.js'
 import { loadPublicKey } from '../keys/index.js'
+import { type Duration, durationOption, limitOption } from '../option-values.js'
+import { invalidReceived } from './verifier-types.js'
 import {
   DIALECTS,
   type OAuth1Dialect,
@@ -46,8 +48,11 @@ export interface OAuth1VerifierOptions {
   readonly dialect?: Exclude<OAuth1Dialect, 'compat'>
   /** Accepted `oauth_signature_method` values. Default RSA-SHA256 and RSA-PSS. */
   readonly signatureMethods?: readonly SignatureMethodName[]
-  /** Timestamp window either side of now, seconds. Default 300. */
-  readonly clockSkewSeconds?: number
+  /**
+   * Timestamp window either side of now: seconds, or a duration such as `'5m'`. Default 300. Anything but
+   * a number >= 0 or a strict duration (`NaN`, `'abc'`) is a TypeError when the verifier is built.
+   */
+  readonly clockSkewSeconds?: Duration
   /** Default an in-memory store; use the Redis store for several instances. */
   readonly nonceStore?: NonceStore
   readonly limits?: VerifierLimits
@@ -60,6 +65,12 @@ export interface OAuth1VerifierOptions {
    * many requests at once keeps its event loop free (the mock gateway does). Default false: inline.
    */
   readonly async?: boolean
+  /**
+   * The verdict for a consumer key with no (live) key. `'unknown-consumer'` (default, what the gateway
+   * does): `ERR_OAUTH1_UNKNOWN_CONSUMER`. `'signature-invalid'`: the same code, message and debug base
+   * string as a bad signature, so the answer does not tell which consumer keys exist.
+   */
+  readonly unknownConsumer?: 'unknown-consumer' | 'signature-invalid'
 }
 
 /** The verdict. */
@@ -75,9 +86,13 @@ export interface OAuth1Verifier {
 const KNOWN = new Set(['oauth_consumer_key', 'oauth_token', 'oauth_signature_method', 'oauth_signature', 'oauth_timestamp', 'oauth_nonce', 'oauth_version', 'oauth_body_hash'])
 const NONCE = /^[A-Za-z0-9._~-]{1,64}$/
 // A dummy key: unknown consumers go through the same work as known ones (oauthlib endpoints/resource.py:
-// "a dummy client is assigned and used to maintain near constant time request verification").
-let dummy: KeyObject | undefined
-const dummyKey = () => (dummy ??= generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey)
+// "a dummy client is assigned and used to maintain near constant time request verification"). It is made
+// once per process, asynchronously (on the threadpool), as soon as the first verifier is built: never
+// synchronously on the request path, where generateKeyPairSync blocked the event loop ~0.5 s (issue 13
+// item 8). A request that arrives before it is ready awaits it.
+let dummy: Promise<KeyObject> | undefined
+const dummyKey = (): Promise<KeyObject> =>
+  (dummy ??= new Promise((resolve, reject) => generateKeyPair('rsa', { modulusLength: 2048 }, (error, publicKey) => (error === null ? resolve(publicKey) : reject(error)))))
 
 class Rejection extends Error {
   constructor(readonly code: ApisignErrorCode, message: string, readonly sbs?: string) {
@@ -125,10 +140,18 @@ export function createOAuth1Verifier(options: OAuth1VerifierOptions): OAuth1Veri
     if (resolveSignatureMethod(name).family !== 'rsa') throw new TypeError(`signatureMethods: the verifier checks RSA signatures only (got ${name})`)
   }
   if (options.async !== undefined && typeof options.async !== 'boolean') throw new TypeError('async must be true or false')
-  const windowMs = (options.clockSkewSeconds ?? 300) * 1000
+  const windowMs = durationOption(options.clockSkewSeconds, 'clockSkewSeconds', 300_000)
   const store = options.nonceStore ?? createMemoryNonceStore()
   const now = options.now ?? Date.now
-  const limits = { maxBodyBytes: 1024 * 1024, maxHeaderBytes: 8192, maxUrlBytes: 8192, ...options.limits }
+  const limits = {
+    maxBodyBytes: limitOption(options.limits?.maxBodyBytes, 'limits.maxBodyBytes', 1024 * 1024, { integer: true }),
+    maxHeaderBytes: limitOption(options.limits?.maxHeaderBytes, 'limits.maxHeaderBytes', 8192, { integer: true }),
+    maxUrlBytes: limitOption(options.limits?.maxUrlBytes, 'limits.maxUrlBytes', 8192, { integer: true }),
+  }
+  const unknownConsumer = options.unknownConsumer ?? 'unknown-consumer'
+  if (unknownConsumer !== 'unknown-consumer' && unknownConsumer !== 'signature-invalid') throw new TypeError('unknownConsumer must be unknown-consumer or signature-invalid')
+  const dummyReady = dummyKey()
+  dummyReady.catch(() => undefined) // surfaced on the request that needs it
   const table = typeof options.consumers === 'function' ? undefined : normalizeTable(options.consumers)
   const lookup = async (ck: string): Promise<Array<{ key: KeyObject; notAfter: number }> | undefined> => {
     if (table !== undefined) return Object.hasOwn(table, ck) ? table[ck] : undefined
@@ -189,7 +212,7 @@ export function createOAuth1Verifier(options: OAuth1VerifierOptions): OAuth1Veri
     const found = await lookup(consumerKey)
     const t = now()
     const keys = (found ?? []).filter((k) => k.notAfter > t).map((k) => k.key)
-    const candidates = keys.length > 0 ? keys : [dummyKey()]
+    const candidates = keys.length > 0 ? keys : [await dummyReady]
 
     // Body hash over the raw bytes, compared in constant time (never trust the header's value alone).
     const expectedHash = createHash(signatureMethod.digest).update(body).digest()
@@ -222,19 +245,28 @@ export function createOAuth1Verifier(options: OAuth1VerifierOptions): OAuth1Veri
       verified = results.includes(true)
     } else for (const key of candidates) if (verifyBaseString(sbs, signatureText, signatureMethod, { key })) verified = true
     if (found === undefined || keys.length === 0) {
+      // Indistinguishable mode: exactly what a known consumer with a wrong signature gets.
+      if (unknownConsumer === 'signature-invalid') {
+        if (!bodyOk) throw new Rejection('ERR_BODY_HASH_MISMATCH', 'Body hash mismatch: oauth_body_hash does not match the request body', sbs)
+        throw new Rejection('ERR_OAUTH1_SIGNATURE_INVALID', 'OAuth signature failed verification', sbs)
+      }
       throw new Rejection('ERR_OAUTH1_UNKNOWN_CONSUMER', found === undefined ? 'unknown consumer key' : 'no valid key for this consumer (expired)')
     }
     if (!bodyOk) throw new Rejection('ERR_BODY_HASH_MISMATCH', 'Body hash mismatch: oauth_body_hash does not match the request body', sbs)
     if (!verified) throw new Rejection('ERR_OAUTH1_SIGNATURE_INVALID', 'OAuth signature failed verification', sbs)
     // Only now, with the signature verified, is the nonce recorded: unauthenticated traffic cannot fill
-    // the store. Its lifetime covers both sides of the window (a future timestamp stays valid 2 x window).
-    const fresh = await store.checkAndRecord(`${consumerKey}\n${timestamp}\n${nonce}`, 2 * windowMs)
+    // the store. A timestamp accepted now at the future edge (now + window) stays acceptable until
+    // now + 2 x window inclusive, so the nonce must outlive that instant: 2 x window plus one second (the
+    // timestamp's resolution), never exactly 2 x window (issue 13 item 1: a replay at the exact edge).
+    const fresh = await store.checkAndRecord(`${consumerKey}\n${timestamp}\n${nonce}`, 2 * windowMs + 1000)
     if (!fresh) throw new Rejection('ERR_OAUTH1_NONCE_REPLAY', 'oauth_nonce has already been used')
     return consumerKey
   }
 
   return {
     async verify(request) {
+      const malformed = invalidReceived(request)
+      if (malformed !== undefined) return malformed
       try {
         const consumerKey = await check(request)
         return { ok: true, consumerKey, principal: consumerKey }

@@ -9,6 +9,7 @@ import type { Agent as HttpAgent } from 'node:http'
 import type { Agent as HttpsAgent } from 'node:https'
 import * as oauth from 'oauth4webapi'
 import { ApisignError } from '../errors.js'
+import { limitOption } from '../option-values.js'
 import type { AuthApplier, AuthContext, AuthResponse, RequestToAuthorize } from '../pipeline/types.js'
 import { debug } from '../pipeline/redact.js'
 import { type KeySource, type LoadKeyOptions, loadSigningKey } from '../keys/index.js'
@@ -173,14 +174,10 @@ export function oauth2Auth(options: OAuth2AuthOptions): OAuth2Applier {
   if (options.scopes !== undefined && (!Array.isArray(options.scopes) || options.scopes.some((s) => typeof s !== 'string' || s === '' || /\s/.test(s)))) {
     throw new ApisignError('ERR_SCHEME_CONFIG', 'oauth2: scopes must be a list of scope tokens (no spaces)')
   }
-  const positive = (value: number | undefined, name: string, fallback: number) => {
-    if (value === undefined) return fallback
-    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new ApisignError('ERR_SCHEME_CONFIG', `oauth2: ${name} must be a positive number`)
-    return value
-  }
-  const refreshBeforeMs = positive(options.refreshBeforeMs, 'refreshBeforeMs', 30_000)
-  const assertionLifetimeSec = positive(options.assertionLifetimeSec, 'assertionLifetimeSec', 60)
-  const timeoutMs = positive(options.timeoutMs, 'timeoutMs', 30_000)
+  // issue 13's one strict reading of numeric options: NaN or a string never switches a margin off.
+  const refreshBeforeMs = limitOption(options.refreshBeforeMs, 'oauth2 refreshBeforeMs', 30_000)
+  const assertionLifetimeSec = limitOption(options.assertionLifetimeSec, 'oauth2 assertionLifetimeSec', 60, { integer: true, positive: true })
+  const timeoutMs = limitOption(options.timeoutMs, 'oauth2 timeoutMs', 30_000, { positive: true })
   const defaultNow = options.now ?? Date.now
   const signer = (options.key as AssertionSigner | undefined)?.kind === 'signer' ? (options.key as AssertionSigner) : undefined
   const clientKey = signer === undefined ? loadSigningKey(options.key as KeySource, { keyTypes: ['rsa', 'ec-p256'], ...options.keyOptions }) : undefined

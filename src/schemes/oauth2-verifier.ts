@@ -16,6 +16,7 @@ import {
   jwtVerify,
 } from 'jose'
 import type { ApisignErrorCode } from '../errors.js'
+import { limitOption } from '../option-values.js'
 import { type NonceStore, createMemoryNonceStore } from './nonce-store.js'
 import type { ReceivedRequest } from '../pipeline/types.js'
 import { type JwsAlgorithm, accessTokenHash } from './oauth2-jose.js'
@@ -94,8 +95,7 @@ export interface DpopNonces {
  * ```
  */
 export function createDpopNonces(options: { readonly rotateMs?: number; readonly secret?: Uint8Array; readonly now?: () => number } = {}): DpopNonces {
-  const rotateMs = options.rotateMs ?? 5 * 60_000
-  if (!Number.isFinite(rotateMs) || rotateMs <= 0) throw new TypeError('rotateMs must be a positive number')
+  const rotateMs = limitOption(options.rotateMs, 'rotateMs', 5 * 60_000, { positive: true })
   const secret = options.secret ?? randomBytes(32)
   const now = options.now ?? Date.now
   const at = (window: number) => createHmac('sha256', secret).update(String(window)).digest('base64url')
@@ -255,11 +255,7 @@ export interface OAuth2VerifierOptions {
 
 const DEFAULT_ALGORITHMS: readonly JwsAlgorithm[] = ['PS256', 'ES256']
 
-function windowOption(value: number | undefined, name: string, fallback: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new TypeError(`${name} must be a non-negative number`)
-  return value
-}
+const windowOption = (value: number | undefined, name: string, fallback: number): number => limitOption(value, name, fallback)
 
 /**
  * The resource server's verifier for OAuth 2.0 + DPoP (the `oauth2` row of the scheme table): the JWT

@@ -5,12 +5,13 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import { parse as parseQs } from 'qs'
 import { ApisignError } from '../errors.js'
+import { type Duration, durationOption, limitOption } from '../option-values.js'
 import type { AuthApplier } from '../pipeline/types.js'
 import type { ReceivedRequest } from '../pipeline/types.js'
 import type { CredentialProvider } from './appliers.js'
 import { pathBelow } from './openapi.js'
 import { OST_SIGNATURE_KIND, type OstKeyOrder, ostCanonicalQuery, ostStringToSign, signOstRequest } from './ost.js'
-import { type SchemeVerdict, type SchemeVerifier, type SecretsByKeyId, bodyBytes, fail, headerValue, liveSecrets } from './verifier-types.js'
+import { type SchemeVerdict, type SchemeVerifier, type SecretsByKeyId, bodyBytes, fail, headerValue, invalidReceived, liveSecrets } from './verifier-types.js'
 
 const FORM = /^application\/x-www-form-urlencoded\b/i
 const METHODS = new Set(['GET', 'POST', 'DELETE'])
@@ -113,12 +114,12 @@ export interface OstVerifierOptions {
   /** The versioned base path stripped before signing, e.g. `/testnet/v2`. Default: none. */
   readonly basePath?: string
   /** The platform rejects `now > timestamp + 100 s` (`signatureValidity`). Default 100. */
-  readonly validitySeconds?: number
+  readonly validitySeconds?: Duration
   /**
    * How far in the future a timestamp may be. The platform accepts any future timestamp (one-sided
    * window, reference §1.6), so the default is `Infinity`; set e.g. 100 to close that gap.
    */
-  readonly maxFutureSeconds?: number
+  readonly maxFutureSeconds?: Duration
   /** Largest body / URL, bytes. Defaults 1 MiB / 16 KiB. */
   readonly limits?: { readonly maxBodyBytes?: number; readonly maxUrlBytes?: number }
   /** Clock, ms. Default `Date.now`. */
@@ -142,12 +143,14 @@ export interface OstVerifierOptions {
  */
 export function createOstVerifier(options: OstVerifierOptions): SchemeVerifier {
   const now = options.now ?? Date.now
-  const validity = options.validitySeconds ?? 100
-  const maxFuture = options.maxFutureSeconds ?? Number.POSITIVE_INFINITY
-  const maxBody = options.limits?.maxBodyBytes ?? 1024 * 1024
-  const maxUrl = options.limits?.maxUrlBytes ?? 16 * 1024
+  const validity = durationOption(options.validitySeconds, 'validitySeconds', 100_000) / 1000
+  const maxFuture = durationOption(options.maxFutureSeconds, 'maxFutureSeconds', Number.POSITIVE_INFINITY, { allowInfinity: true }) / 1000
+  const maxBody = limitOption(options.limits?.maxBodyBytes, 'limits.maxBodyBytes', 1024 * 1024, { integer: true })
+  const maxUrl = limitOption(options.limits?.maxUrlBytes, 'limits.maxUrlBytes', 16 * 1024, { integer: true })
   return {
     async verify(request: ReceivedRequest): Promise<SchemeVerdict> {
+      const malformed = invalidReceived(request)
+      if (malformed !== undefined) return malformed
       const method = request.method.toUpperCase()
       const body = bodyBytes(request.body)
       if (body.length > maxBody || request.url.length > maxUrl) return fail('ERR_INPUT_TOO_LARGE', 'request exceeds the size limit')

@@ -2,6 +2,7 @@
 // SDKs (v2.2.3) and the platform's verifier do it: reference/other-schemes.md §1. Every stage is exported.
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import { ApisignError, describeType } from '../errors.js'
+import { type Duration, durationOption } from '../option-values.js'
 import { type ExpiringSecret, isLive, secretOf } from './verifier-types.js'
 
 const HEX64 = /^[0-9a-f]{64}$/
@@ -224,8 +225,11 @@ export interface VerifyWebhookOptions {
   readonly rawBody: string | Uint8Array
   /** Clock, ms. Default `Date.now`. */
   readonly nowMs?: number
-  /** Freshness window either side of now, seconds. Default 300; `Infinity` disables (no SDK checks it). */
-  readonly toleranceSeconds?: number
+  /**
+   * Freshness window either side of now: seconds or a duration such as `'5m'`. Default 300; `Infinity`
+   * disables (no SDK checks it). `NaN` or any other value is a TypeError, never a disabled check.
+   */
+  readonly toleranceSeconds?: Duration
 }
 
 /**
@@ -242,9 +246,10 @@ export function verifyWebhook(options: VerifyWebhookOptions): { valid: boolean; 
     // A parsed object would be re-serialised with other bytes than the sender signed.
     throw new TypeError(`rawBody must be the raw request body (string or bytes), not ${describeType(options.rawBody)}; capture it before JSON parsing`)
   }
+  const toleranceMs = durationOption(options.toleranceSeconds, 'toleranceSeconds', 300_000, { allowInfinity: true })
   const now = options.nowMs ?? Date.now()
-  const tolerance = options.toleranceSeconds ?? 300
-  if (!/^\d{1,12}$/.test(options.timestamp) || Math.abs(now / 1000 - Number(options.timestamp)) > tolerance) {
+  if (!Number.isFinite(now)) throw new TypeError('nowMs must be a finite number')
+  if (typeof options.timestamp !== 'string' || !/^\d{1,12}$/.test(options.timestamp) || Math.abs(now - Number(options.timestamp) * 1000) > toleranceMs) {
     return { valid: false, matchedSecretIndex: null, reason: 'stale' }
   }
   const prefix = `${options.timestamp}.${options.version}.`

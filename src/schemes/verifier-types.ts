@@ -50,3 +50,32 @@ export function headerValue(headers: ReceivedRequest['headers'], name: string): 
 
 export const bodyBytes = (body: ReceivedRequest['body']): Buffer =>
   body === undefined ? Buffer.alloc(0) : typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body.buffer, body.byteOffset, body.byteLength)
+
+/**
+ * The shape check every verifier runs first (issue 13 item 10): a request whose method or URL is not a
+ * string, whose headers are not an object of strings / string lists (a `null` or numeric value), or whose
+ * body is not a string or bytes, is a typed `ERR_INVALID_INPUT` verdict, never a TypeError thrown from deep
+ * inside a parser. Undefined header values (Node's `IncomingHttpHeaders` has them) are allowed.
+ *
+ * @example
+ * ```ts
+ * const bad = invalidReceived(request)
+ * if (bad !== undefined) return bad
+ * ```
+ */
+export function invalidReceived(request: unknown): Extract<SchemeVerdict, { ok: false }> | undefined {
+  const reject = (message: string) => ({ ok: false as const, code: 'ERR_INVALID_INPUT' as const, message })
+  if (request === null || typeof request !== 'object') return reject('request must be { method, url, headers, body? }')
+  const r = request as Record<string, unknown>
+  if (typeof r['method'] !== 'string') return reject('request method must be a string')
+  if (typeof r['url'] !== 'string') return reject('request url must be a string')
+  const headers = r['headers']
+  if (headers === null || typeof headers !== 'object' || Array.isArray(headers)) return reject('request headers must be an object')
+  for (const [name, value] of Object.entries(headers)) {
+    const ok = value === undefined || typeof value === 'string' || (Array.isArray(value) && value.every((v) => typeof v === 'string'))
+    if (!ok) return reject(`header ${JSON.stringify(name.slice(0, 64))} must be a string or a list of strings`)
+  }
+  const body = r['body']
+  if (body !== undefined && typeof body !== 'string' && !(body instanceof Uint8Array)) return reject('request body must be a string or bytes')
+  return undefined
+}

@@ -5,10 +5,11 @@ import { Sha256 } from '@aws-crypto/sha256-js'
 import { HttpRequest } from '@smithy/protocol-http'
 import { SignatureV4 } from '@smithy/signature-v4'
 import { isApisignError } from '../errors.js'
+import { type Duration, durationOption } from '../option-values.js'
 import type { ReceivedRequest } from '../pipeline/types.js'
 import { verifyJwt } from './jwt.js'
 import { sigv4Query } from './sigv4.js'
-import { type ExpiringSecret, type SchemeVerdict, type SchemeVerifier, type SecretsByKeyId, bodyBytes, fail, headerValue, isLive, liveSecrets, secretOf } from './verifier-types.js'
+import { type ExpiringSecret, type SchemeVerdict, type SchemeVerifier, type SecretsByKeyId, bodyBytes, fail, headerValue, invalidReceived, isLive, liveSecrets, secretOf } from './verifier-types.js'
 
 // Constant-time comparison of values of any length: compare their SHA-256 digests.
 const digest = (v: string) => createHash('sha256').update(v, 'utf8').digest()
@@ -39,8 +40,8 @@ export interface JwtBearerVerifierOptions {
   readonly apiKeyHeader?: string
   /** Require `exp` (tokens the official SDK makes have none). Default false. */
   readonly requireExp?: boolean
-  /** Leeway for exp/nbf, seconds. Default 30. */
-  readonly clockToleranceSeconds?: number
+  /** Leeway for exp/nbf: seconds or a duration such as `'30s'`. Default 30. */
+  readonly clockToleranceSeconds?: Duration
   readonly now?: () => number
 }
 
@@ -58,8 +59,11 @@ export interface JwtBearerVerifierOptions {
 export function createJwtBearerVerifier(options: JwtBearerVerifierOptions): SchemeVerifier {
   const now = options.now ?? Date.now
   const apiKeyHeader = options.apiKeyHeader ?? 'X-Api-Key'
+  const leewayMs = durationOption(options.clockToleranceSeconds, 'clockToleranceSeconds', 30_000)
   return {
     async verify(request) {
+      const malformed = invalidReceived(request)
+      if (malformed !== undefined) return malformed
       const token = bearerToken(request, 'Authorization')
       if (typeof token !== 'string') return token
       const apiKey = headerValue(request.headers, apiKeyHeader)
@@ -70,7 +74,7 @@ export function createJwtBearerVerifier(options: JwtBearerVerifierOptions): Sche
         claims = verifyJwt(token, {
           secrets: secrets.length > 0 ? secrets : ['\u0000apisign-dummy-secret'],
           nowMs: now(),
-          ...(options.clockToleranceSeconds === undefined ? {} : { clockToleranceSeconds: options.clockToleranceSeconds }),
+          clockToleranceSeconds: leewayMs / 1000,
         })
       } catch (error) {
         if (!known) return fail('ERR_CREDENTIALS_UNKNOWN', `${apiKeyHeader} is not known`)
@@ -110,6 +114,8 @@ export function createApiKeyVerifier(options: ApiKeyVerifierOptions): SchemeVeri
   const name = options.name ?? (where === 'header' ? 'X-Api-Key' : 'api_key')
   return {
     async verify(request) {
+      const malformed = invalidReceived(request)
+      if (malformed !== undefined) return malformed
       let given: string | undefined | null
       if (where === 'header') given = headerValue(request.headers, name)
       else if (where === 'query') {
@@ -170,6 +176,8 @@ export function createBasicVerifier(options: BasicVerifierOptions): SchemeVerifi
   const now = options.now ?? Date.now
   return {
     async verify(request) {
+      const malformed = invalidReceived(request)
+      if (malformed !== undefined) return malformed
       const value = headerValue(request.headers, 'Authorization')
       if (value === undefined) return fail('ERR_CREDENTIALS_MISSING', 'Authorization header is missing')
       if (value === null) return fail('ERR_INVALID_INPUT', 'Authorization header appears more than once')
@@ -209,6 +217,8 @@ export function createBearerTokenVerifier(options: BearerTokenVerifierOptions): 
   const header = options.header ?? 'Authorization'
   return {
     async verify(request) {
+      const malformed = invalidReceived(request)
+      if (malformed !== undefined) return malformed
       let token: string
       if (header.toLowerCase() === 'authorization') {
         const t = bearerToken(request, header)
@@ -237,8 +247,8 @@ export interface SigV4VerifierOptions {
   readonly credentials: SecretsByKeyId
   readonly region: string
   readonly service: string
-  /** `X-Amz-Date` window either side of now, seconds. Default 300 (AWS's 5 minutes). */
-  readonly clockSkewSeconds?: number
+  /** `X-Amz-Date` window either side of now: seconds or a duration such as `'5m'`. Default 300 (AWS's 5 minutes). */
+  readonly clockSkewSeconds?: Duration
   readonly now?: () => number
 }
 
@@ -257,9 +267,11 @@ const SIGV4_AUTH = /^AWS4-HMAC-SHA256 Credential=([^/\s,]+)\/(\d{8})\/([^/\s,]+)
  */
 export function createSigV4Verifier(options: SigV4VerifierOptions): SchemeVerifier {
   const now = options.now ?? Date.now
-  const window = (options.clockSkewSeconds ?? 300) * 1000
+  const window = durationOption(options.clockSkewSeconds, 'clockSkewSeconds', 300_000)
   return {
     async verify(request) {
+      const malformed = invalidReceived(request)
+      if (malformed !== undefined) return malformed
       const auth = headerValue(request.headers, 'Authorization')
       if (auth === undefined || auth === null) return fail('ERR_CREDENTIALS_MISSING', 'Authorization header is missing or repeated')
       const m = SIGV4_AUTH.exec(auth)

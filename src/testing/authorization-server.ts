@@ -5,6 +5,7 @@
 import { type KeyObject, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto'
 import { type JSONWebKeySet, SignJWT, createLocalJWKSet, decodeJwt, jwtVerify } from 'jose'
 import { ApisignError } from '../errors.js'
+import { limitOption } from '../option-values.js'
 import type { JwsAlgorithm } from '../schemes/oauth2-jose.js'
 import { algorithmOf, jwkThumbprint, publicJwk } from '../schemes/oauth2-jose.js'
 import { type DpopNonces, type OAuth2Failure, type OAuth2VerifierOptions, createDpopNonces, createOAuth2Verifier, joseFailure, oauth2ErrorBody, verifyDpopProof } from '../schemes/oauth2-verifier.js'
@@ -120,11 +121,8 @@ export function createAuthorizationServer(options: AuthorizationServerOptions, o
   const jwksUri = new URL(AUTHORIZATION_SERVER_PATHS.jwks, base).href
   const algorithms = options.algorithms ?? ['PS256', 'ES256']
   const now = options.now ?? Date.now
-  const lifetime = options.tokenLifetimeSec ?? 300
-  const maxAssertion = options.maxAssertionLifetimeSec ?? 300
-  for (const [name, value] of [['tokenLifetimeSec', lifetime], ['maxAssertionLifetimeSec', maxAssertion]] as const) {
-    if (!Number.isFinite(value) || value <= 0) throw new TypeError(`${name} must be a positive number`)
-  }
+  const lifetime = limitOption(options.tokenLifetimeSec, 'tokenLifetimeSec', 300, { integer: true, positive: true })
+  const maxAssertion = limitOption(options.maxAssertionLifetimeSec, 'maxAssertionLifetimeSec', 300, { positive: true })
   const store = options.nonceStore ?? createMemoryNonceStore({ now })
   const nonces: DpopNonces | undefined = options.dpopNonce === false ? undefined : createDpopNonces({ now, ...(options.nonceRotateMs === undefined ? {} : { rotateMs: options.nonceRotateMs }) })
   const signingKey = options.signingKey ?? generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey

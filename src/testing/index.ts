@@ -5,3 +5,4 @@ export { startMockGateway, exampleResponse, sampleFromSchema, partnerView } from
 export type { MockGateway, MockGatewayOptions } from './mock-gateway.js'
 export { createAuthorizationServer, AUTHORIZATION_SERVER_PATHS } from './authorization-server.js'
 export type { AuthorizationServer, AuthorizationServerOptions, AuthorizationServerResponse, RegisteredClient } from './authorization-server.js'
+export type { GatewayLimits } from './gateway-limits.js'

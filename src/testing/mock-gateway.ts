@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net'
 import { parse as parseYaml } from 'yaml'
 import { type ApisignEncryptionConfig, type FieldEncryption, type MastercardEncryptionConfig, createEncryption } from '../encryption/index.js'
 import { ApisignError } from '../errors.js'
+import { limitOption } from '../option-values.js'
+import { type GatewayLimits, applyServerLimits, pushBounded, readBodyWithin, requestTarget, resolveGatewayLimits, serverOptions } from './gateway-limits.js'
 import { type OpenApiSecurityScheme, type SecurityRequirement, indexOperations } from '../schemes/openapi.js'
 import { type SchemeId, type SchemeServerOptions, SCHEMES, schemeOf } from '../schemes/table.js'
 import type { SchemeVerdict, SchemeVerifier } from '../pipeline/types.js'
@@ -50,6 +52,13 @@ export interface MockGatewayOptions {
   /** Put the acceptable signature base string in 401 bodies, as gateways do. Default true. */
   readonly debug?: boolean
   /**
+   * The OAuth 1.0a verdict (and so the 401 body) for an unknown consumer key: the gateway's own
+   * `ERR_OAUTH1_UNKNOWN_CONSUMER` (default) or `'signature-invalid'`, indistinguishable from a bad signature.
+   */
+  readonly unknownConsumer?: 'unknown-consumer' | 'signature-invalid'
+  /** Body, head, timeout, connection and request-log limits (see {@link GatewayLimits} for the defaults). */
+  readonly limits?: GatewayLimits
+  /**
    * A FAPI 2.0 authorization server at the gateway's origin (token endpoint `/oauth2/token`, metadata,
    * JWKS); `oauth2` security schemes then accept its tokens without further options.
    */
@@ -62,7 +71,7 @@ export interface MockGateway {
   readonly url: string
   /** The authorization server, when `authorizationServer` was given. */
   readonly authorizationServer?: AuthorizationServer
-  /** Requests served so far, with their verification outcome. */
+  /** Requests served so far, with their verification outcome: the last `limits.requestLogSize` (default 1000). */
   readonly requests: ReadonlyArray<{ method: string; path: string; status: number; code?: string; principal?: string; body?: unknown }>
   close(): Promise<void>
 }
@@ -203,6 +212,11 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options']
  * ```
  */
 export async function startMockGateway(options: MockGatewayOptions): Promise<MockGateway> {
+  if (options.rateLimit !== undefined) {
+    limitOption(options.rateLimit.requests, 'rateLimit.requests', 0, { integer: true })
+    limitOption(options.rateLimit.perMs ?? Number.NaN, 'rateLimit.perMs', 0, { positive: true })
+  }
+  const limits = resolveGatewayLimits(options.limits)
   const spec = loadSpec(options.spec)
   if (typeof spec['paths'] !== 'object' || spec['paths'] === null) throw new ApisignError('ERR_SPEC_INVALID', 'spec has no paths')
   const now = options.now ?? Date.now
@@ -211,7 +225,9 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
   const defaultGuard: Guard | undefined =
     options.verifier !== undefined || options.consumers !== undefined
       ? {
-          verifier: options.verifier ?? createOAuth1Verifier({ consumers: options.consumers as ConsumerKeys, debug: options.debug ?? true, now, async: true }),
+          verifier:
+            options.verifier ??
+            createOAuth1Verifier({ consumers: options.consumers as ConsumerKeys, debug: options.debug ?? true, now, async: true, ...(options.unknownConsumer === undefined ? {} : { unknownConsumer: options.unknownConsumer }) }),
           rejectionBody: SCHEMES.oauth1.rejectionBody,
         }
       : undefined
@@ -318,14 +334,12 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
     res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body))
   }
 
-  const handle = async (req: IncomingMessage, res: ServerResponse, raw: Buffer) => {
+  const handle = async (req: IncomingMessage, res: ServerResponse, raw: Buffer, { url, pathname }: { url: string; pathname: string }) => {
     const method = req.method ?? 'GET'
-    const url = `http://${req.headers.host}${req.url}`
-    const pathname = new URL(url).pathname
     const path = basePath !== '' && pathname.startsWith(basePath) ? pathname.slice(basePath.length) || '/' : pathname
     let principal: string | undefined
     const record = (status: number, code?: string, body?: unknown) => {
-      requests.push({ method, path, status, ...(code === undefined ? {} : { code }), ...(principal === undefined ? {} : { principal }), ...(body === undefined ? {} : { body }) })
+      pushBounded(requests, { method, path, status, ...(code === undefined ? {} : { code }), ...(principal === undefined ? {} : { principal }), ...(body === undefined ? {} : { body }) }, limits.requestLogSize)
       log(`${method} ${pathname} -> ${status}${code === undefined ? '' : ` ${code}`}`)
     }
     if (authorizationServer !== undefined) {
@@ -394,15 +408,26 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
     return send(res, answer.status, body, { ...verdict.headers, ...headers })
   }
 
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      handle(req, res, Buffer.concat(chunks)).catch(() => {
+  const gatewayError = (res: ServerResponse, status: number, reasonCode: string, description: string) => {
+    log(`${status} ${reasonCode}`)
+    send(res, status, { Errors: { Error: [{ Source: 'Gateway', ReasonCode: reasonCode, Description: description, Recoverable: false }] } })
+  }
+  const server = createServer(serverOptions(limits), (req, res) => {
+    // A target that is not origin-form, or a malformed Host, is the client's error (400), answered
+    // before the body is read; an oversized body is refused (413) without being buffered.
+    const target = requestTarget(req)
+    if (target === undefined) {
+      res.setHeader('connection', 'close')
+      return gatewayError(res, 400, 'INVALID_REQUEST', 'malformed Host header or request target')
+    }
+    const tooLarge = JSON.stringify({ Errors: { Error: [{ Source: 'Gateway', ReasonCode: 'PAYLOAD_TOO_LARGE', Description: `request body exceeds ${limits.maxBodyBytes} bytes`, Recoverable: false }] } })
+    readBodyWithin(req, limits.maxBodyBytes, tooLarge)
+      .then((raw) => (raw === undefined ? log(`${req.method ?? 'GET'} ${target.pathname} -> 413 PAYLOAD_TOO_LARGE`) : handle(req, res, raw, target)))
+      .catch(() => {
         if (!res.headersSent) send(res, 500, { Errors: { Error: [{ Source: 'Gateway', ReasonCode: 'INTERNAL_ERROR', Recoverable: true }] } })
       })
-    })
   })
+  applyServerLimits(server, limits)
   const host = options.host ?? '127.0.0.1'
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)

@@ -275,7 +275,7 @@ describe('decryption options and bad plaintext through createEncryption', () => 
     const jweBody = { enc: compactEncrypt(notUtf8, cert) }
     expect(failure(() => createEncryption(jwe(paths)).decrypt({ url: '/r', body: jweBody }))).toEqual({
       code: 'ERR_JWE_DECRYPTION_FAILED',
-      message: 'decrypted payload is not valid UTF-8 (tampered or wrong key)',
+      message: 'JWE decryption failed',
     })
     const parts = legacyEncrypt(notUtf8, publicKey, 'SHA-256', 'hex')
     const legacyBody = { enc: { encryptedValue: parts.encryptedValue, iv: parts.iv, encryptedKey: parts.encryptedKey } }
@@ -369,7 +369,7 @@ describe('legacy primitives', () => {
     const odd = { ...wrap(randomBytes(16), randomBytes(16), 'x'), encryptedKey: publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, randomBytes(17)).toString('hex') }
     expect(failure(() => legacyDecrypt(odd, privateKey, 'SHA-256', 'hex'))).toEqual({
       code: 'ERR_LEGACY_DECRYPTION_FAILED',
-      message: 'the unwrapped session key has an invalid length',
+      message: 'legacy decryption failed',
     })
   })
 
@@ -377,7 +377,7 @@ describe('legacy primitives', () => {
     const parts = { ...wrap(randomBytes(16), randomBytes(16), 'x'), iv: '00'.repeat(8) }
     expect(failure(() => legacyDecrypt(parts, privateKey as KeyObject, 'SHA-256', 'hex'))).toEqual({
       code: 'ERR_LEGACY_DECRYPTION_FAILED',
-      message: 'legacy IV must be 16 bytes',
+      message: 'legacy decryption failed',
     })
   })
 })

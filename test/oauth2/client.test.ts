@@ -107,7 +107,6 @@ describe('options are checked when the applier is built', () => {
     ['no kid', { kid: '' }, 'ERR_SCHEME_CONFIG'],
     ['neither tokenUrl nor issuer', { issuer: undefined }, 'ERR_SCHEME_CONFIG'],
     ['a plain-http token endpoint off loopback', { tokenUrl: 'http://auth.example.com/token' }, 'ERR_CONFIG_INVALID'],
-    ['a NaN refresh margin', { refreshBeforeMs: Number.NaN }, 'ERR_SCHEME_CONFIG'],
     ['a scope with a space', { scopes: ['a b'] }, 'ERR_SCHEME_CONFIG'],
     ['RS256 (FAPI 2.0 allows PS256 and ES256)', { algorithm: 'RS256' }, 'ERR_ALG_NOT_ALLOWED'],
     ['an EC P-384 key', { key: generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey }, 'ERR_KEY_WRONG_TYPE'],
@@ -115,6 +114,12 @@ describe('options are checked when the applier is built', () => {
   ])('%s', (_name, change, code) => {
     const options = { ...base, ...change } as Parameters<typeof oauth2Auth>[0]
     expect(() => oauth2Auth(options)).toThrow(expect.objectContaining({ code }))
+  })
+
+  it('numeric options are read strictly (a NaN margin never switches the refresh off)', () => {
+    expect(() => oauth2Auth({ ...base, refreshBeforeMs: Number.NaN })).toThrow(TypeError)
+    expect(() => oauth2Auth({ ...base, assertionLifetimeSec: 0 })).toThrow(TypeError)
+    expect(() => oauth2Auth({ ...base, timeoutMs: '5s' as never })).toThrow(TypeError)
   })
 
   it('is a row of the scheme table: resolveAuth({ scheme: "oauth2", ... })', () => {

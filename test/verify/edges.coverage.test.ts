@@ -102,8 +102,8 @@ describe('verifier: the remaining rejection classes, each with its message', () 
     expect(tampered.acceptableSignatureBaseString).toMatch(/^POST&https%3A%2F%2Fsandbox\.api\.example\.com%2Fv1%2Fpayments&/)
   })
 
-  it('a header value that is not a string is programmer misuse (TypeError), not a verdict', async () => {
-    await expect(make().verify({ ...received(), headers: { authorization: 42 as never } })).rejects.toThrow(TypeError)
+  it('a header value that is not a string is a typed verdict, not a thrown TypeError (issue 13 item 10)', async () => {
+    await expect(make().verify({ ...received(), headers: { authorization: 42 as never } })).resolves.toMatchObject({ ok: false, code: 'ERR_INVALID_INPUT' })
   })
 })
 

@@ -66,6 +66,14 @@ export function registerOAuth1(program: Command, io: CliIo): void {
       if (!['mastercard', 'compat', 'rfc5849'].includes(flags.dialect)) {
         throw new ApisignError('ERR_CLI_USAGE', '--dialect must be mastercard, compat or rfc5849')
       }
+      // Options required by the chosen method are usage errors (exit 2) like commander's own required
+      // options, not a TypeError from the signer (issue 13 item 11).
+      const method = ['RSA-SHA256', 'RSA-PSS', 'HMAC-SHA1', 'HMAC-SHA256', 'PLAINTEXT'].find((m) => m === flags.signatureMethod.toUpperCase())
+      if (method === undefined) throw new ApisignError('ERR_CLI_USAGE', '--signature-method must be RSA-SHA256, RSA-PSS, HMAC-SHA1, HMAC-SHA256 or PLAINTEXT')
+      if (method.startsWith('RSA') && flags.key === undefined) throw new ApisignError('ERR_CLI_USAGE', `required option '--key <file>' not specified (${method} signs with a private key)`)
+      if (!method.startsWith('RSA') && flags.consumerSecretFile === undefined && flags.consumerSecretEnv === undefined) {
+        throw new ApisignError('ERR_CLI_USAGE', `give --consumer-secret-file or --consumer-secret-env (${method} signs with the consumer secret)`)
+      }
       const password = readSecret(io, { file: flags.keyPasswordFile, env: flags.keyPasswordEnv }, '--key-password')
       const consumerSecret = readSecret(io, { file: flags.consumerSecretFile, env: flags.consumerSecretEnv }, '--consumer-secret')
       const tokenSecret = readSecret(io, { file: flags.tokenSecretFile, env: flags.tokenSecretEnv }, '--token-secret')
@@ -73,7 +81,7 @@ export function registerOAuth1(program: Command, io: CliIo): void {
       const signer = createOAuth1Signer({
         consumerKey: flags.consumerKey,
         dialect: flags.dialect as OAuth1Dialect,
-        signatureMethod: flags.signatureMethod as SignatureMethodName,
+        signatureMethod: method as SignatureMethodName,
         ...(flags.key === undefined
           ? {}
           : {

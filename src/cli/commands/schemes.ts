@@ -2,7 +2,7 @@ import { resolve } from 'node:path'
 import { Option, type Command } from 'commander'
 import { ApisignError } from '../../errors.js'
 import { signJwt, signOstRequest, verifyWebhook } from '../../schemes/index.js'
-import { CliExit, type CliIo, printResult, readInputFile, readSecret } from '../io.js'
+import { CliExit, type CliIo, durationFlag, numberFlag, printResult, readInputFile, readSecret } from '../io.js'
 
 function parseJsonObject(text: string | undefined, what: string): Record<string, unknown> {
   if (text === undefined) return {}
@@ -17,10 +17,7 @@ function parseJsonObject(text: string | undefined, what: string): Record<string,
 }
 
 function nowOf(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined
-  const n = Number(text)
-  if (!Number.isFinite(n)) throw new ApisignError('ERR_CLI_USAGE', '--now-ms must be a number')
-  return n
+  return text === undefined ? undefined : numberFlag(text, '--now-ms')
 }
 
 /** `apisign ost sign`, `apisign ost verify-webhook`, `apisign jwt sign` (PRODUCT.md CLI contract). */
@@ -62,18 +59,19 @@ export function registerSchemes(program: Command, io: CliIo): void {
     .requiredOption('--signature <s>', 'api-signature header (comma-separated signatures allowed)')
     .requiredOption('--body-file <file>', 'the raw request body')
     .option('--now-ms <ms>', 'clock in milliseconds (default: now)')
-    .option('--tolerance-seconds <n>', 'freshness window either side of now', '300')
+    .option('--tolerance-seconds <duration>', 'freshness window either side of now: seconds, or 30s, 5m, ...', '300')
     .option('--json', 'print one JSON object')
     .action((flags: { secretFile: string[]; timestamp: string; version: string; signature: string; bodyFile: string; nowMs?: string; toleranceSeconds: string; json?: boolean }) => {
-      const secrets = flags.secretFile.map((f) => readSecret(io, { file: resolve(io.cwd, f) }, '--secret-file') as string)
+      const toleranceMs = durationFlag(flags.toleranceSeconds, '--tolerance-seconds')
       const nowMs = nowOf(flags.nowMs)
+      const secrets = flags.secretFile.map((f) => readSecret(io, { file: resolve(io.cwd, f) }, '--secret-file') as string)
       const result = verifyWebhook({
         secrets,
         timestamp: flags.timestamp,
         version: flags.version,
         signature: flags.signature,
         rawBody: readInputFile(resolve(io.cwd, flags.bodyFile), '--body-file'),
-        toleranceSeconds: Number(flags.toleranceSeconds),
+        toleranceSeconds: toleranceMs / 1000,
         ...(nowMs === undefined ? {} : { nowMs }),
       })
       printResult(io, flags.json === true, { valid: result.valid, matchedSecretIndex: result.matchedSecretIndex })
@@ -98,7 +96,7 @@ export function registerSchemes(program: Command, io: CliIo): void {
       const secret = readSecret(io, { file: flags.secretFile === undefined ? undefined : resolve(io.cwd, flags.secretFile), env: flags.secretEnv }, '--secret')
       if (secret === undefined) throw new ApisignError('ERR_CLI_USAGE', 'give --secret-file or --secret-env')
       const nowMs = nowOf(flags.nowMs)
-      const expiresIn = flags.expiresIn === undefined ? undefined : Number(flags.expiresIn)
+      const expiresIn = flags.expiresIn === undefined ? undefined : numberFlag(flags.expiresIn, '--expires-in', { integer: true })
       const token = signJwt({
         secret,
         payload: parseJsonObject(flags.payloadJson, '--payload-json'),

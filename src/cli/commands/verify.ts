@@ -7,9 +7,10 @@ import type { MastercardEncryptionConfig } from '../../encryption/index.js'
 import { loadPublicKey } from '../../keys/index.js'
 import { loadProfile } from '../../profiles/index.js'
 import { mapSecretReferences } from '../../profiles/load.js'
+import { checkSecretFilePermissions } from '../../profiles/security.js'
 import { type RegisteredClient, startMockGateway } from '../../testing/index.js'
 import { createOAuth1Verifier } from '../../verify/index.js'
-import { CliExit, type CliIo, printResult, readInputFile } from '../io.js'
+import { CliExit, type CliIo, durationFlag, numberFlag, printResult, readInputFile } from '../io.js'
 
 function readJsonFile(io: CliIo, path: string, what: string): unknown {
   try {
@@ -32,10 +33,13 @@ export function registerVerify(program: Command, io: CliIo): void {
     .requiredOption('--consumer-key <key>', 'the consumer key the public key belongs to')
     .requiredOption('--public-key <file>', 'public key or certificate (PEM or DER)')
     .option('--now-ms <ms>', 'verify as of this time (default: now)')
-    .option('--clock-skew <seconds>', 'timestamp window either side of now', '300')
+    .option('--clock-skew <duration>', 'timestamp window either side of now: seconds, or 30s, 5m, ...', '300')
     .option('--debug', 'include the acceptable signature base string on failure')
     .option('--json', 'print one JSON object')
     .action(async (flags: { method: string; url: string; headersFile: string; bodyFile?: string; consumerKey: string; publicKey: string; nowMs?: string; clockSkew: string; debug?: boolean; json?: boolean }) => {
+      // Flags first: a bad value is a usage error before any file is read.
+      const windowMs = durationFlag(flags.clockSkew, '--clock-skew')
+      const nowMs = flags.nowMs === undefined ? undefined : numberFlag(flags.nowMs, '--now-ms')
       const headers = readJsonFile(io, flags.headersFile, '--headers-file')
       if (headers === null || typeof headers !== 'object' || Array.isArray(headers)) throw new ApisignError('ERR_INVALID_INPUT', '--headers-file must hold a JSON object')
       for (const [name, value] of Object.entries(headers)) {
@@ -43,11 +47,9 @@ export function registerVerify(program: Command, io: CliIo): void {
         if (!ok) throw new ApisignError('ERR_INVALID_INPUT', `--headers-file: header ${JSON.stringify(name.slice(0, 64))} must be a string or a list of strings`)
       }
       const body = flags.bodyFile === undefined ? undefined : readInputFile(resolve(io.cwd, flags.bodyFile), '--body-file')
-      const nowMs = flags.nowMs === undefined ? undefined : Number(flags.nowMs)
-      if (nowMs !== undefined && !Number.isFinite(nowMs)) throw new ApisignError('ERR_CLI_USAGE', '--now-ms must be a number')
       const verifier = createOAuth1Verifier({
         consumers: { [flags.consumerKey]: { key: loadPublicKey(resolve(io.cwd, flags.publicKey)) } },
-        clockSkewSeconds: Number(flags.clockSkew),
+        clockSkewSeconds: windowMs / 1000,
         ...(nowMs === undefined ? {} : { now: () => nowMs }),
         ...(flags.debug === true ? { debug: true } : {}),
       })
@@ -69,6 +71,7 @@ export function registerVerify(program: Command, io: CliIo): void {
     .option('--port <port>', 'port (default: a free one)', '0')
     .option('--json', 'print { url } as one JSON object once listening')
     .action(async (flags: { spec: string; profile?: string; consumerKey?: string; publicKey?: string; encryptionConfig?: string; security?: string; oauth2Clients?: string; port: string; json?: boolean }) => {
+      const port = numberFlag(flags.port, '--port', { integer: true })
       let consumers: Record<string, { key: ReturnType<typeof createPublicKey> }> | undefined
       const security = flags.security === undefined ? undefined : readSecurityFile(resolve(io.cwd, flags.security), io.env)
       let oauth2Clients = flags.oauth2Clients === undefined ? undefined : readOAuth2Clients(resolve(io.cwd, flags.oauth2Clients))
@@ -100,7 +103,7 @@ export function registerVerify(program: Command, io: CliIo): void {
         ...(security === undefined ? {} : { security }),
         ...(oauth2Clients === undefined ? {} : { authorizationServer: { clients: oauth2Clients } }),
         ...(encryption === undefined ? {} : { encryption: encryption as unknown as MastercardEncryptionConfig }),
-        port: Number(flags.port),
+        port,
         log: (line) => io.stderr(`${line}\n`),
       })
       printResult(io, flags.json === true, { url: gateway.url })
@@ -128,7 +131,11 @@ function readSecurityFile(path: string, env: Readonly<Record<string, string | un
       if (v === undefined) throw new ApisignError('ERR_CONFIG_INVALID', `${where}: environment variable ${ref.env} is not set`)
       return v
     }
-    return readInputFile(resolve(dirname(path), ref.file), where).toString('utf8').replace(/\r?\n$/, '')
+    const file = resolve(dirname(path), ref.file)
+    readInputFile(file, where) // a missing file is ERR_FILE_NOT_FOUND naming it, before its mode is looked at
+    // Secret files are private like key files (issue 13 item 6).
+    checkSecretFilePermissions(file, 'refuse', () => undefined)
+    return readInputFile(file, where).toString('utf8').replace(/\r?\n$/, '')
   }) as Record<string, Record<string, unknown>>
 }
 
