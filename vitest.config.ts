@@ -8,6 +8,8 @@ const GATE = { branches: 90, lines: 95 } as const
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Issue 19: the Java and Python reference libraries for test/interop/, installed once per run.
+    globalSetup: ['test/interop/global-setup.ts'],
     // Signing and property tests are CPU-bound; the 2-core CI machine needs headroom.
     testTimeout: 60_000,
     hookTimeout: 60_000,

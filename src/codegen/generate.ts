@@ -1,11 +1,10 @@
-import { execFileSync } from 'node:child_process'
 import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { join, relative, resolve } from 'node:path'
 import { ApisignError } from '../errors.js'
 import type { OpenApiSecurityScheme } from '../schemes/openapi.js'
 import { schemeOf } from '../schemes/table.js'
 import { deriveEncryptionConfig } from './encryption.js'
+import { type OpenApiGeneratorClient, runOpenApiGenerator } from './openapi-generator.js'
 import { type OpenApiDocument, loadSpec, operationsOf } from './spec.js'
 
 /** Options of {@link generate}. */
@@ -16,15 +15,18 @@ export interface GenerateOptions {
   readonly out: string
   /** Client name (folder). Default: from the spec file name, else `client`. */
   readonly name?: string
-  /** `hey-api` (default, runs offline) or `openapi-generator` (`typescript-axios`; needs Java and its JAR). */
+  /** `hey-api` (default, runs offline) or `openapi-generator` (needs Java; its JAR is fetched on first use). */
   readonly generator?: 'hey-api' | 'openapi-generator'
-  /** openapi-generator only: the generator JAR (else `OPENAPI_GENERATOR_CLI_JAR`). */
-  readonly jarPath?: string
   /**
-   * hey-api's HTTP client in the output: `axios` (default; wire it with `createClient`) or `fetch` (wire it
-   * with `createFetch`). `wireClient` takes either.
+   * The HTTP client in the output: `axios` (default; wire it with `createClient`) or `fetch` (wire it with
+   * `createFetch`). hey-api: `@hey-api/client-axios` / `client-fetch` (`wireClient` takes either);
+   * openapi-generator: `typescript-axios` / `typescript-fetch` (`wireTypescriptAxios` / `wireTypescriptFetch`).
    */
-  readonly client?: 'axios' | 'fetch'
+  readonly client?: OpenApiGeneratorClient
+  /** openapi-generator only: the generator JAR (else `OPENAPI_GENERATOR_CLI_JAR`, else the cached one). */
+  readonly jarPath?: string
+  /** openapi-generator only: the openapitools.json pinning the version and cache (default `./openapitools.json`). */
+  readonly openapitools?: string
 }
 
 /** What was written. */
@@ -71,8 +73,10 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   if (client !== 'axios' && client !== 'fetch') throw new TypeError("client must be 'axios' or 'fetch'")
   const spec: OpenApiDocument = await loadSpec(options.spec)
   const directory = resolve(options.out, nameOf(options))
+  let generatorVersion: string | undefined
   if ((options.generator ?? 'hey-api') === 'openapi-generator') {
-    runOpenApiGenerator(spec, directory, options.jarPath)
+    const oag = { ...(options.jarPath === undefined ? {} : { jarPath: options.jarPath }), ...(options.openapitools === undefined ? {} : { openapitools: options.openapitools }) }
+    generatorVersion = runOpenApiGenerator(spec, directory, client, oag).version
   } else {
     rmSync(directory, { recursive: true, force: true })
     mkdirSync(directory, { recursive: true })
@@ -91,6 +95,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   const operations = operationsOf(spec)
   const manifest = {
     generator: options.generator ?? 'hey-api',
+    ...(generatorVersion === undefined ? {} : { generatorVersion, client }),
     title: (spec['info'] as { title?: string } | undefined)?.title ?? null,
     version: (spec['info'] as { version?: string } | undefined)?.version ?? null,
     operations: operations.map(([path, method, op]) => {
@@ -112,36 +117,5 @@ function schemeIdOf(scheme: OpenApiSecurityScheme): string | null {
     return schemeOf(scheme) ?? null
   } catch {
     return null // an x-apisign-scheme apisign does not know: recorded as unknown, the spec still generates
-  }
-}
-
-function runOpenApiGenerator(spec: OpenApiDocument, directory: string, jarPath: string | undefined): void {
-  const missing: string[] = []
-  let cli: string | undefined
-  try {
-    cli = createRequire(import.meta.url).resolve('@openapitools/openapi-generator-cli/main.js')
-  } catch {
-    missing.push('the @openapitools/openapi-generator-cli package (npm install -D @openapitools/openapi-generator-cli@2.35.0)')
-  }
-  try {
-    execFileSync('java', ['-version'], { stdio: 'ignore' })
-  } catch {
-    missing.push('Java (a JRE 11+ on PATH)')
-  }
-  const jar = jarPath ?? process.env['OPENAPI_GENERATOR_CLI_JAR']
-  if (jar === undefined) {
-    missing.push('the generator JAR: openapi-generator-cli downloads it on first run, which needs network; point OPENAPI_GENERATOR_CLI_JAR (or --jar) at a downloaded openapi-generator-cli-<version>.jar, or set "generator-cli.storageDir" in openapitools.json to a folder that holds it')
-  }
-  if (missing.length > 0 || cli === undefined || jar === undefined) {
-    throw new ApisignError('ERR_GENERATOR_UNAVAILABLE', `openapi-generator cannot run here; missing: ${missing.join('; ')}. The default generator (hey-api) runs offline.`)
-  }
-  rmSync(directory, { recursive: true, force: true })
-  mkdirSync(directory, { recursive: true })
-  const specFile = join(directory, 'spec.json')
-  writeFileSync(specFile, JSON.stringify(spec))
-  try {
-    execFileSync('java', ['-jar', jar, 'generate', '-g', 'typescript-axios', '-i', specFile, '-o', join(directory, 'client')], { stdio: 'ignore' })
-  } catch (cause) {
-    throw new ApisignError('ERR_CODEGEN_FAILED', 'openapi-generator (typescript-axios) failed', { cause })
   }
 }

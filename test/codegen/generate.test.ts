@@ -6,7 +6,6 @@ import type { AxiosInstance } from 'axios'
 import { parse, stringify } from 'yaml'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { deriveEncryptionConfig, generate, loadSpec, wireClient, wireTypescriptAxios } from '../../src/codegen/index.js'
-import { isApisignError } from '../../src/errors.js'
 import { createClient } from '../../src/http/index.js'
 import { startMockGateway } from '../../src/testing/index.js'
 import { REPO_ROOT, readShared } from '../helpers/shared.js'
@@ -118,18 +117,7 @@ describe('the generated payments client against the mock gateway', () => {
   })
 })
 
-describe('openapi-generator (typescript-axios) and its wiring', () => {
-  it('fails at once with what is missing when the generator or its JAR is absent', async () => {
-    const env = process.env['OPENAPI_GENERATOR_CLI_JAR']
-    delete process.env['OPENAPI_GENERATOR_CLI_JAR']
-    try {
-      const error = await generate({ spec: join(REPO_ROOT, 'openapi/payments-mini.yaml'), out: scratch, generator: 'openapi-generator' }).catch((e: unknown) => e)
-      expect(isApisignError(error, 'ERR_GENERATOR_UNAVAILABLE')).toBe(true)
-      expect((error as Error).message).toMatch(/OPENAPI_GENERATOR_CLI_JAR/)
-    } finally {
-      if (env !== undefined) process.env['OPENAPI_GENERATOR_CLI_JAR'] = env
-    }
-  })
+describe('wireTypescriptAxios (the generator itself: openapi-generator.test.ts)', () => {
   it('a class of the typescript-axios constructor shape sends through the signed client', async () => {
     class PaymentsApi {
       constructor(readonly configuration: unknown, readonly basePath: string | undefined, readonly axios: AxiosInstance) {}

@@ -3,10 +3,9 @@
 import { createPrivateKey } from 'node:crypto'
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
-import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { createClient as generate } from '@hey-api/openapi-ts'
-import { generate as apisignGenerate, wireClient } from '../../src/codegen/index.js'
+import { generate as apisignGenerate, ensureOpenApiGenerator, wireClient } from '../../src/codegen/index.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createClient, createFetch } from '../../src/http/index.js'
 import { REPO_ROOT, readShared } from '../helpers/shared.js'
@@ -88,13 +87,14 @@ describe('a hey-api generated fetch client (apisign generate --client fetch) ove
 })
 
 // openapi-generator's typescript-fetch takes any fetch as `new Configuration({ basePath, fetchApi })`; its
-// output is generated here with the real generator JAR (.ci/run fetches it from Maven Central).
-const GENERATOR_JAR = process.env['OPENAPI_GENERATOR_CLI_JAR'] ?? join(homedir(), '.m2/repository/org/openapitools/openapi-generator-cli/7.23.0/openapi-generator-cli-7.23.0.jar')
+// output is generated here with the real generator JAR (the one openapitools.json pins, fetched into
+// .cache/openapi-generator on first use; .ci/run warms it).
+const generatorJar = (): string => process.env['OPENAPI_GENERATOR_CLI_JAR'] ?? ensureOpenApiGenerator({ cwd: REPO_ROOT }).jar
 
 describe('an openapi-generator typescript-fetch client over createFetch', () => {
   it('signs path, array query and JSON body calls exactly as sent', async () => {
     const dir = join(out, 'typescript-fetch')
-    execFileSync('java', ['-jar', GENERATOR_JAR, 'generate', '-g', 'typescript-fetch', '-i', join(out, 'spec.json'), '-o', dir], { stdio: 'pipe' })
+    execFileSync('java', ['-jar', generatorJar(), 'generate', '-g', 'typescript-fetch', '-i', join(out, 'spec.json'), '-o', dir], { stdio: 'pipe' })
     const runtime = (await import(join(dir, 'runtime.ts'))) as { Configuration: new (c: object) => unknown }
     const apis = (await import(join(dir, 'apis/index.ts'))) as { DefaultApi: new (c: unknown) => Record<string, (o: object) => Promise<unknown>> }
     const signedFetch = createFetch({ baseURL: server.origin, auth: { scheme: 'oauth1', consumerKey: 'ck!gen', key: createPrivateKey(readShared('keys/oauth1/private-key.pem')) } })

@@ -13,10 +13,11 @@ export function registerGenerate(program: Command, io: CliIo): void {
     .requiredOption('--out <dir>', 'output folder (the client goes to <out>/<name>/)')
     .option('--name <name>', 'client name (default: the spec file name)')
     .option('--generator <generator>', 'hey-api (default) | openapi-generator', 'hey-api')
-    .option('--client <client>', 'hey-api: the HTTP client, axios (default, wire with createClient) | fetch (wire with createFetch)', 'axios')
-    .option('--jar <file>', 'openapi-generator: the generator JAR (else OPENAPI_GENERATOR_CLI_JAR)')
+    .option('--client <client>', 'axios (default) | fetch: hey-api client-axios | client-fetch (wire with createClient | createFetch); openapi-generator typescript-axios | typescript-fetch', 'axios')
+    .option('--jar <file>', 'openapi-generator: the generator JAR (else OPENAPI_GENERATOR_CLI_JAR, else fetched into the cache)')
+    .option('--openapitools <file>', 'openapi-generator: the openapitools.json pinning its version and cache (default ./openapitools.json)')
     .option('--json', 'print { files, operations, seconds }')
-    .action(async (flags: { spec: string; out: string; name?: string; generator: string; client: string; jar?: string; json?: boolean }) => {
+    .action(async (flags: { spec: string; out: string; name?: string; generator: string; client: string; jar?: string; openapitools?: string; json?: boolean }) => {
       if (flags.generator !== 'hey-api' && flags.generator !== 'openapi-generator') {
         throw new ApisignError('ERR_CLI_USAGE', '--generator must be hey-api or openapi-generator')
       }
@@ -28,7 +29,8 @@ export function registerGenerate(program: Command, io: CliIo): void {
         generator: flags.generator,
         client: flags.client,
         ...(flags.name === undefined ? {} : { name: flags.name }),
-        ...(flags.jar === undefined ? {} : { jarPath: flags.jar }),
+        ...(flags.jar === undefined ? {} : { jarPath: resolve(io.cwd, flags.jar) }),
+        ...(flags.openapitools === undefined ? {} : { openapitools: resolve(io.cwd, flags.openapitools) }),
       })
       printResult(io, flags.json === true, { files: result.files, operations: result.operations, seconds: Number(result.seconds.toFixed(3)) })
     })

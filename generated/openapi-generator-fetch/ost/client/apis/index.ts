@@ -1,0 +1,5 @@
+/* tslint:disable */
+/* eslint-disable */
+export * from './ReportsApi.js';
+export * from './TransactionsApi.js';
+export * from './UsersApi.js';
