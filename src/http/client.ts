@@ -17,6 +17,8 @@ import { redactError } from '../pipeline/redact.js'
 import { isStreamBody } from '../pipeline/stream-body.js'
 import type { RetryPolicy } from '../pipeline/retry.js'
 import type { AuthApplier } from '../pipeline/types.js'
+import { withQuota } from '../quotas/applier.js'
+import { type ClientQuota, type RateLimitOptions, buildQuota, defaultQuotaKey, isClientQuota } from '../quotas/client-quota.js'
 import type { OAuth1AuthOptions } from '../schemes/oauth1-auth.js'
 import { type SchemeAuthOptions, resolveAuth } from '../schemes/table.js'
 
@@ -41,8 +43,36 @@ export interface ClientOptions {
   readonly now?: () => number
   /** Wait function for retries (tests). Default `setTimeout`. */
   readonly sleep?: (ms: number) => Promise<void>
+  /**
+   * The partner's quota for this key, enforced before each attempt is signed (apisign/quotas): windows such
+   * as `['5/1s', '5000/1d']`, optionally per operation, on Redis for a fleet (a 429 + Retry-After then
+   * pauses every instance); or a `createQuota` result shared by several clients.
+   */
+  readonly rateLimit?: RateLimitOptions | ClientQuota
   /** Other axios defaults (headers, httpAgent, ...). `adapter`, `baseURL` and limits are apisign's. */
   readonly axios?: CreateAxiosDefaults
+}
+
+/**
+ * The client's AuthApplier: its `auth` through the scheme table, behind its `rateLimit` quota when it has
+ * one (the quota waits before each attempt is signed).
+ *
+ * @example
+ * ```ts
+ * const pipeline = createPipeline({ ...pipelineOptions(options), auth: clientAuth(options) })
+ * ```
+ */
+export function clientAuth(options: Pick<ClientOptions, 'auth' | 'rateLimit' | 'baseURL'>): AuthApplier {
+  const auth = resolveAuth(options.auth)
+  if (options.rateLimit === undefined) return auth
+  let base: URL
+  try {
+    base = new URL(options.baseURL)
+  } catch {
+    throw new ApisignError('ERR_CONFIG_INVALID', 'baseURL must be an absolute URL')
+  }
+  const quota = isClientQuota(options.rateLimit) ? options.rateLimit : buildQuota(options.rateLimit, defaultQuotaKey(options.auth, base), true)
+  return withQuota(auth, quota)
 }
 
 function attachHttpFields(error: ApisignError, config: InternalAxiosRequestConfig, response: AxiosResponse | undefined): ApisignError {
@@ -76,7 +106,7 @@ export function createClient(options: ClientOptions): AxiosInstance {
   // As createFetch does (issue 13 item 1): a NaN timeout must not mean "no timeout".
   const timeout = options.timeout ?? 30_000
   if (typeof timeout !== 'number' || !Number.isSafeInteger(timeout) || timeout <= 0) throw new ApisignError('ERR_CONFIG_INVALID', 'timeout must be a positive integer of ms')
-  const pipeline = createPipeline({ ...pipelineOptions(options), auth: resolveAuth(options.auth) })
+  const pipeline = createPipeline({ ...pipelineOptions(options), auth: clientAuth(options) })
   const { maxBodyLength, maxContentLength } = pipeline
   const inner = axios.getAdapter('http') as AxiosAdapter
 

@@ -3,8 +3,7 @@
 import { Readable } from 'node:stream'
 import { ApisignError, describeType } from '../errors.js'
 import { type Transport, type TransportResponse, createPipeline } from '../pipeline/pipeline.js'
-import { resolveAuth } from '../schemes/table.js'
-import { type ClientOptions, pipelineOptions } from './client.js'
+import { type ClientOptions, clientAuth, pipelineOptions } from './client.js'
 
 /** Options of {@link createFetch}: the client options (a loaded profile has this shape), without axios's. */
 export interface FetchClientOptions extends Omit<ClientOptions, 'axios'> {
@@ -90,7 +89,7 @@ export function createFetch(options: FetchClientOptions): SignedFetch {
   if (typeof timeout !== 'number' || !Number.isSafeInteger(timeout) || timeout <= 0) throw new ApisignError('ERR_CONFIG_INVALID', 'timeout must be a positive integer of ms')
   const rejections = options.rejections ?? 'return'
   if (rejections !== 'return' && rejections !== 'throw') throw new ApisignError('ERR_CONFIG_INVALID', "rejections must be 'return' or 'throw'")
-  const pipeline = createPipeline({ ...pipelineOptions(options), auth: resolveAuth(options.auth) })
+  const pipeline = createPipeline({ ...pipelineOptions(options), auth: clientAuth(options) })
   const underlying = options.fetch ?? ((input: string, init: RequestInit) => globalThis.fetch(input, init))
   const { maxContentLength } = pipeline
 

@@ -8,6 +8,7 @@ import { ApisignError, describeType } from '../errors.js'
 import { limitOption } from '../option-values.js'
 import type { ClientOptions, OAuth1AuthOptions } from '../http/index.js'
 import { type RetryPolicy, resolveRetryPolicy } from '../pipeline/retry.js'
+import { type RateLimitOptions, validateRateLimit } from '../quotas/client-quota.js'
 import { type FilePermissionPolicy, keyMatchesCertificate, loadCertificate, loadSigningKey } from '../keys/index.js'
 import { fromEnv, fromFile } from '../schemes/appliers.js'
 import { type OAuth2ProfileAuth, oauth2ProfileAuth } from './oauth2.js'
@@ -87,6 +88,11 @@ export interface ProfileSpec {
   readonly timeoutMs?: number
   readonly retry?: RetryPolicy | false
   readonly limits?: ClientOptions['limits']
+  /**
+   * The partner's quota for this key (apisign/quotas), e.g. `{ "windows": ["5/1s", "5000/1d"], "redis":
+   * { "env": "APISIGN_REDIS_URL" } }`: the Redis URL inline or from the environment (it may hold a password).
+   */
+  readonly rateLimit?: Omit<RateLimitOptions, 'redis' | 'now'> & { readonly redis?: string | { readonly env: string } }
   /** Skip the sandbox/production host check (for partners whose hosts do not say which they are). */
   readonly skipHostCheck?: boolean
   /** Allow an `http://` baseURL on a non-loopback host (never in production). Default false. */
@@ -424,6 +430,27 @@ function schemeAuth(profile: string, auth: SchemeProfileAuth, env: Readonly<Reco
   return converted
 }
 
+function profileRateLimit(profile: string, given: NonNullable<ProfileSpec['rateLimit']>, env: Readonly<Record<string, string | undefined>>): RateLimitOptions {
+  if (given === null || typeof given !== 'object' || Array.isArray(given)) throw invalid(profile, 'rateLimit must be an object such as { "windows": ["5/1s"] }')
+  let redis: string | undefined
+  if (typeof given.redis === 'object' && given.redis !== null) {
+    redis = env[given.redis.env]
+    if (redis === undefined || redis === '') throw invalid(profile, `environment variable ${given.redis.env} (rateLimit.redis) is not set`)
+  } else if (given.redis !== undefined) {
+    if (typeof given.redis !== 'string') throw invalid(profile, 'rateLimit.redis must be a redis:// URL or { "env": NAME }')
+    if (/^rediss?:\/\/[^/]*:[^/@]+@/.test(given.redis)) throw invalid(profile, 'rateLimit.redis holds a password: write { "env": "NAME" }, not the value')
+    redis = given.redis
+  }
+  const options: RateLimitOptions = { ...given, ...(redis === undefined ? {} : { redis }) } as RateLimitOptions
+  try {
+    validateRateLimit(options)
+  } catch (error) {
+    if (error instanceof TypeError) throw invalid(profile, error.message)
+    throw error
+  }
+  return options
+}
+
 function assemble(chosen: string, environment: Environment, url: URL, auth: Profile['auth'], spec: ProfileSpec, base: string, options: LoadProfileOptions): Profile {
   let encryption: ClientOptions['encryption']
   if (spec.encryption !== undefined) {
@@ -463,6 +490,7 @@ function assemble(chosen: string, environment: Environment, url: URL, auth: Prof
     ...(encryption === undefined ? {} : { encryption }),
     ...(spec.retry === undefined ? {} : { retry: spec.retry }),
     ...(spec.limits === undefined ? {} : { limits: spec.limits }),
+    ...(spec.rateLimit === undefined ? {} : { rateLimit: profileRateLimit(chosen, spec.rateLimit, options.env ?? process.env) }),
   }
   return profile
 }

@@ -91,8 +91,11 @@ export function createJwtBearerVerifier(options: JwtBearerVerifierOptions): Sche
 
 /** Options of {@link createApiKeyVerifier}. */
 export interface ApiKeyVerifierOptions {
-  /** Accepted keys; each may expire. The principal reported is `label` or the key's index. */
-  readonly keys: ReadonlyArray<string | (ExpiringSecret & { readonly label?: string })>
+  /**
+   * Accepted keys; each may expire. The principal reported is `label` or the key's index. Or a lookup
+   * (a key store's `keyIdOfValue`) returning the principal of a live key, undefined otherwise.
+   */
+  readonly keys: ReadonlyArray<string | (ExpiringSecret & { readonly label?: string })> | ((key: string) => string | undefined | Promise<string | undefined>)
   /** Where the key travels (default header) and its name (default `X-Api-Key`, `api_key` in a query or body). */
   readonly in?: 'header' | 'query' | 'body'
   readonly name?: string
@@ -124,13 +127,18 @@ export function createApiKeyVerifier(options: ApiKeyVerifierOptions): SchemeVeri
       } else given = bodyField(request, name)
       if (given === null) return fail('ERR_INVALID_INPUT', `${name} appears more than once`)
       if (given === undefined || given === '') return fail('ERR_CREDENTIALS_MISSING', `${name} is missing`)
+      if (typeof options.keys === 'function') {
+        const principal = await options.keys(given)
+        return principal === undefined ? fail('ERR_CREDENTIALS_UNKNOWN', `${name} is not a valid key`) : { ok: true, principal }
+      }
+      const keys = options.keys
       const t = now()
       let match: number | undefined
-      options.keys.forEach((entry, i) => {
+      keys.forEach((entry, i) => {
         if (sameSecret(given, secretOf(entry)) && isLive(entry, t) && match === undefined) match = i
       })
       if (match === undefined) return fail('ERR_CREDENTIALS_UNKNOWN', `${name} is not a valid key`)
-      const entry = options.keys[match]
+      const entry = keys[match]
       return { ok: true, principal: typeof entry === 'object' && entry.label !== undefined ? entry.label : `key#${match}` }
     },
   }

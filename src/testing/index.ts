@@ -5,4 +5,8 @@ export { startMockGateway, exampleResponse, sampleFromSchema, partnerView } from
 export type { MockGateway, MockGatewayOptions } from './mock-gateway.js'
 export { createAuthorizationServer, AUTHORIZATION_SERVER_PATHS } from './authorization-server.js'
 export type { AuthorizationServer, AuthorizationServerOptions, AuthorizationServerResponse, RegisteredClient } from './authorization-server.js'
+export { startAdminServer } from './admin-server.js'
+export type { AdminServer, AdminServerOptions } from './admin-server.js'
+export { storeCredentials } from './gateway-quotas.js'
+export type { GatewayProviderOptions } from './gateway-quotas.js'
 export type { GatewayLimits } from './gateway-limits.js'

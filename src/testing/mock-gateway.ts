@@ -11,9 +11,14 @@ import { type SchemeId, type SchemeServerOptions, SCHEMES, schemeOf } from '../s
 import type { SchemeVerdict, SchemeVerifier } from '../pipeline/types.js'
 import { type ConsumerKeys, createOAuth1Verifier } from '../verify/index.js'
 import { type AuthorizationServer, type AuthorizationServerOptions, createAuthorizationServer, gatewayOAuth2Verifier } from './authorization-server.js'
+import type { KeyStore, KeyUsage } from '../quotas/index.js'
+import { type GatewayProviderOptions, createGatewayProvider, storeCredentials } from './gateway-quotas.js'
 
-/** Options of {@link startMockGateway}. */
-export interface MockGatewayOptions {
+/**
+ * Options of {@link startMockGateway}. The provider side (`quotas`, `keyStore`, `usageLog`, `admin`) is
+ * described in gateway-quotas.ts: with a `keyStore`, every scheme without keys of its own reads them there.
+ */
+export interface MockGatewayOptions extends GatewayProviderOptions {
   /** OpenAPI 3.x spec: a path (YAML or JSON) or the parsed object. */
   readonly spec: string | Record<string, unknown>
   /**
@@ -73,10 +78,17 @@ export interface MockGateway {
   readonly authorizationServer?: AuthorizationServer
   /** Requests served so far, with their verification outcome: the last `limits.requestLogSize` (default 1000). */
   readonly requests: ReadonlyArray<{ method: string; path: string; status: number; code?: string; principal?: string; body?: unknown }>
+  /** Per-key usage: requests, rejections by code, bytes, per operation, and the quota windows now. */
+  usage(): Promise<Record<string, KeyUsage>>
+  /** The admin API (`admin` option): its URL and bearer token. */
+  readonly admin?: { readonly url: string; readonly token: string }
+  /** The key store the schemes read (`keyStore` option). */
+  readonly keyStore?: KeyStore
   close(): Promise<void>
 }
 
 interface Route {
+  readonly template: string
   readonly pattern: RegExp
   readonly methods: Map<string, Record<string, unknown>>
 }
@@ -222,18 +234,29 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
   const now = options.now ?? Date.now
   const basePath = basePathOf(spec)
   const index = indexOperations(spec)
+  const provider = createGatewayProvider(options)
+  const store = provider.keyStore
+  const consumers = options.consumers ?? (store === undefined ? undefined : (storeCredentials('oauth1', store)['consumers'] as ConsumerKeys))
   const defaultGuard: Guard | undefined =
-    options.verifier !== undefined || options.consumers !== undefined
+    options.verifier !== undefined || consumers !== undefined
       ? {
           verifier:
             options.verifier ??
-            createOAuth1Verifier({ consumers: options.consumers as ConsumerKeys, debug: options.debug ?? true, now, async: true, ...(options.unknownConsumer === undefined ? {} : { unknownConsumer: options.unknownConsumer }) }),
+            createOAuth1Verifier({ consumers: consumers as ConsumerKeys, debug: options.debug ?? true, now, async: true, ...(options.unknownConsumer === undefined ? {} : { unknownConsumer: options.unknownConsumer }) }),
           rejectionBody: SCHEMES.oauth1.rejectionBody,
         }
       : undefined
   let authorizationServer: AuthorizationServer | undefined
   const guards = new Map<string, Guard>()
-  for (const [name, given] of Object.entries(options.security ?? {})) {
+  // With a key store, the spec's other schemes read their keys there too (SigV4 needs its region and service in `security`).
+  const configured: Record<string, ({ readonly scheme?: SchemeId } & Record<string, unknown>) | SchemeVerifier> = { ...options.security }
+  if (store !== undefined) {
+    for (const [name, securityScheme] of Object.entries(index.securitySchemes)) {
+      const id = schemeOf(securityScheme)
+      if (configured[name] === undefined && id !== undefined && id !== 'oauth1' && id !== 'sigv4') configured[name] = { scheme: id }
+    }
+  }
+  for (const [name, given] of Object.entries(configured)) {
     const securityScheme: OpenApiSecurityScheme | undefined = index.securitySchemes[name]
     if (securityScheme === undefined) throw new ApisignError('ERR_SCHEME_CONFIG', `the spec has no security scheme named ${name}`)
     const id = (given as { scheme?: SchemeId }).scheme ?? schemeOf(securityScheme)
@@ -243,7 +266,8 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
       guards.set(name, { verifier: given as SchemeVerifier, rejectionBody: row.rejectionBody })
       continue
     }
-    const { scheme: _scheme, ...verifierOptions } = given as { scheme?: SchemeId } & Record<string, unknown>
+    const { scheme: _scheme, ...own } = given as { scheme?: SchemeId } & Record<string, unknown>
+    const verifierOptions = store === undefined ? own : { ...storeCredentials(id, store), ...own }
     const verifier =
       id === 'oauth2' && options.authorizationServer !== undefined
         ? gatewayOAuth2Verifier(verifierOptions, () => authorizationServer, now)
@@ -256,7 +280,7 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
       if (!guards.has(name) && schemeOf(securityScheme) === 'oauth2') guards.set(name, { verifier: gatewayOAuth2Verifier({}, () => authorizationServer, now), rejectionBody: SCHEMES.oauth2.rejectionBody })
     }
   }
-  if (defaultGuard === undefined && guards.size === 0) throw new TypeError('startMockGateway needs consumers, a verifier or security credentials')
+  if (defaultGuard === undefined && guards.size === 0) throw new TypeError('startMockGateway needs consumers, a verifier, security credentials or a keyStore')
   // `consumers` / `verifier` also serve the spec's OAuth 1.0a security schemes (x-apisign-scheme: oauth1).
   if (defaultGuard !== undefined) {
     for (const [name, securityScheme] of Object.entries(index.securitySchemes)) {
@@ -318,27 +342,40 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
         ? (options.encryption as FieldEncryption)
         : createEncryption(partnerView(options.encryption as unknown as Record<string, unknown>))
   const routes: Route[] = Object.entries(spec['paths'] as Record<string, Record<string, unknown>>).map(([template, item]) => ({
+    template,
     pattern: new RegExp(`^${template.replace(/[.*+?^${}()|[\]\\]/g, (c) => (c === '{' || c === '}' ? c : `\\${c}`)).replace(/\{[^}]+\}/g, '[^/]+')}$`),
     methods: new Map(METHODS.filter((m) => item[m] !== undefined).map((m) => [m.toUpperCase(), item[m] as Record<string, unknown>])),
   }))
   const requests: Array<{ method: string; path: string; status: number; code?: string; principal?: string; body?: unknown }> = []
   const log = options.log ?? (() => undefined)
 
+  // Per request: what the usage record needs (set by handle, read when the response is finished).
+  const seen = new WeakMap<ServerResponse, { principal?: string; operation?: string; code?: string; bytesIn: number; bytesOut: number; rateHeaders?: Readonly<Record<string, string>> }>()
   const send = (res: ServerResponse, status: number, body: unknown, extraHeaders: Record<string, string | undefined> = {}) => {
-    const headers: Record<string, string> = {}
+    const headers: Record<string, string> = { ...seen.get(res)?.rateHeaders }
     for (const [k, v] of Object.entries(extraHeaders)) if (v !== undefined) headers[k] = v
     if (body === undefined) {
       res.writeHead(status, headers).end()
       return
     }
-    res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body))
+    const text = JSON.stringify(body)
+    const info = seen.get(res)
+    if (info !== undefined) info.bytesOut = Buffer.byteLength(text)
+    res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(text)
   }
 
   const handle = async (req: IncomingMessage, res: ServerResponse, raw: Buffer, { url, pathname }: { url: string; pathname: string }) => {
     const method = req.method ?? 'GET'
     const path = basePath !== '' && pathname.startsWith(basePath) ? pathname.slice(basePath.length) || '/' : pathname
+    const usage = seen.get(res)
+    if (usage !== undefined) usage.bytesIn = raw.length
     let principal: string | undefined
     const record = (status: number, code?: string, body?: unknown) => {
+      const info = seen.get(res)
+      if (info !== undefined) {
+        if (code !== undefined) info.code = code
+        if (principal !== undefined) info.principal = principal
+      }
       pushBounded(requests, { method, path, status, ...(code === undefined ? {} : { code }), ...(principal === undefined ? {} : { principal }), ...(body === undefined ? {} : { body }) }, limits.requestLogSize)
       log(`${method} ${pathname} -> ${status}${code === undefined ? '' : ` ${code}`}`)
     }
@@ -375,6 +412,20 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
       return send(res, verdict.status ?? 401, (guard as Guard).rejectionBody(verdict), verdict.headers)
     }
     principal = verdict.principal
+    provider.used(principal)
+    const operationId = `${method} ${route.template}`
+    const info = seen.get(res)
+    if (info !== undefined) info.operation = operationId
+    const decision = await provider.quota(principal, operationId)
+    if (decision !== undefined) {
+      if (info !== undefined) info.rateHeaders = decision.headers
+      if (!decision.allowed) {
+        const code = decision.status === 503 ? 'ERR_QUOTA_STORE_UNAVAILABLE' : 'ERR_RATE_LIMITED'
+        record(decision.status ?? 429, code)
+        const message = code === 'ERR_RATE_LIMITED' ? `quota ${decision.full?.window.label ?? ''} exceeded` : 'quota store unavailable'
+        return send(res, decision.status ?? 429, (guard ?? { rejectionBody: SCHEMES.oauth1.rejectionBody }).rejectionBody({ ok: false, code, message }))
+      }
+    }
     if (options.rateLimit !== undefined) {
       const t = now()
       let window = windows.get(verdict.principal)
@@ -413,6 +464,24 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
     send(res, status, { Errors: { Error: [{ Source: 'Gateway', ReasonCode: reasonCode, Description: description, Recoverable: false }] } })
   }
   const server = createServer(serverOptions(limits), (req, res) => {
+    // Usage: one event per request once its answer is sent (key, operation and code set by handle()).
+    const started = Date.now()
+    const info: { principal?: string; operation?: string; code?: string; bytesIn: number; bytesOut: number } = { bytesIn: 0, bytesOut: 0 }
+    seen.set(res, info)
+    res.on('finish', () => {
+      provider.record({
+        at: started,
+        key: info.principal ?? 'unauthenticated',
+        ...(info.operation === undefined ? {} : { operation: info.operation }),
+        method: req.method ?? 'GET',
+        path: new URL(req.url ?? '/', 'http://gateway').pathname,
+        status: res.statusCode,
+        ...(info.code === undefined ? {} : { code: info.code }),
+        bytesIn: info.bytesIn,
+        bytesOut: info.bytesOut,
+        durationMs: Date.now() - started,
+      })
+    })
     // A target that is not origin-form, or a malformed Host, is the client's error (400), answered
     // before the body is read; an oversized body is refused (413) without being buffered.
     const target = requestTarget(req)
@@ -434,12 +503,24 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
     server.listen(options.port ?? 0, host, resolve)
   })
   const { port } = server.address() as AddressInfo
+  try {
+    await provider.start()
+  } catch (error) {
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+    throw error
+  }
   const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
   if (options.authorizationServer !== undefined) authorizationServer = createAuthorizationServer(options.authorizationServer, origin, `${origin}${basePath}`)
   return {
     url: `${origin}${basePath}`,
     ...(authorizationServer === undefined ? {} : { authorizationServer }),
     requests,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    usage: () => provider.usage(),
+    ...(provider.admin === undefined ? {} : { admin: { url: provider.admin.url, token: provider.admin.token } }),
+    ...(store === undefined ? {} : { keyStore: store }),
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+      await provider.close()
+    },
   }
 }

@@ -5,7 +5,7 @@ import ts from 'typescript'
 import { describe, expect, it } from 'vitest'
 import { REPO_ROOT } from '../helpers/shared.js'
 
-const ENTRIES = ['index', 'oauth1/index', 'keys/index', 'encryption/index', 'http/index', 'profiles/index', 'verify/index', 'testing/index', 'codegen/index', 'schemes/index', 'errors']
+const ENTRIES = ['index', 'oauth1/index', 'keys/index', 'encryption/index', 'http/index', 'profiles/index', 'verify/index', 'testing/index', 'codegen/index', 'schemes/index', 'quotas/index', 'errors']
 
 function exportedDocs() {
   const files = ENTRIES.map((e) => join(REPO_ROOT, 'src', `${e}.ts`))

@@ -9,6 +9,7 @@ import { loadProfile } from '../../profiles/index.js'
 import { mapSecretReferences } from '../../profiles/load.js'
 import { checkSecretFilePermissions } from '../../profiles/security.js'
 import { type RegisteredClient, startMockGateway } from '../../testing/index.js'
+import { mockProviderOptions } from '../../testing/gateway-cli.js'
 import { createOAuth1Verifier } from '../../verify/index.js'
 import { CliExit, type CliIo, durationFlag, numberFlag, printResult, readInputFile } from '../io.js'
 
@@ -69,9 +70,15 @@ export function registerVerify(program: Command, io: CliIo): void {
     .option('--security <file>', 'JSON: server-side credentials per securitySchemes name (secrets as {"env": NAME} or {"file": path})')
     .option('--oauth2-clients <file>', 'JSON: OAuth 2.0 clients of the mock authorization server, { "<client_id>": { "keys": { "<kid>": "./public.pem" }, "scopes": [...] } }')
     .option('--port <port>', 'port (default: a free one)', '0')
+    .option('--quota <windows>', 'per-key quota, e.g. 5/1s,5000/1d (429 + Retry-After, X-RateLimit-* headers)')
+    .option('--quota-redis <url>', 'share the quota counts with other gateway instances on this Redis')
+    .option('--key-store <store>', 'read every scheme\'s keys from a key store: "memory" or a redis:// URL (manage it through --admin-port)')
+    .option('--usage-log <file>', 'append one NDJSON line per request (key, operation, status, code, bytes)')
+    .option('--admin-port <port>', 'serve the JSON admin API (usage, keys: issue, roll, revoke) on this 127.0.0.1 port (0: a free one); bearer token from APISIGN_ADMIN_TOKEN (required)')
     .option('--json', 'print { url } as one JSON object once listening')
-    .action(async (flags: { spec: string; profile?: string; consumerKey?: string; publicKey?: string; encryptionConfig?: string; security?: string; oauth2Clients?: string; port: string; json?: boolean }) => {
+    .action(async (flags: { spec: string; profile?: string; consumerKey?: string; publicKey?: string; encryptionConfig?: string; security?: string; oauth2Clients?: string; port: string; quota?: string; quotaRedis?: string; keyStore?: string; usageLog?: string; adminPort?: string; json?: boolean }) => {
       const port = numberFlag(flags.port, '--port', { integer: true })
+      const provider = mockProviderOptions(flags, io.cwd, io.env)
       let consumers: Record<string, { key: ReturnType<typeof createPublicKey> }> | undefined
       const security = flags.security === undefined ? undefined : readSecurityFile(resolve(io.cwd, flags.security), io.env)
       let oauth2Clients = flags.oauth2Clients === undefined ? undefined : readOAuth2Clients(resolve(io.cwd, flags.oauth2Clients))
@@ -84,8 +91,8 @@ export function registerVerify(program: Command, io: CliIo): void {
         else throw new ApisignError('ERR_CLI_USAGE', `mock --profile needs an oauth1 or oauth2 profile; ${profile.name} uses ${profile.auth.scheme}`)
       } else if (flags.consumerKey !== undefined && flags.publicKey !== undefined) {
         consumers = { [flags.consumerKey]: { key: loadPublicKey(resolve(io.cwd, flags.publicKey)) } }
-      } else if (security === undefined && oauth2Clients === undefined) {
-        throw new ApisignError('ERR_CLI_USAGE', 'give --profile, --consumer-key with --public-key, --security or --oauth2-clients')
+      } else if (security === undefined && provider.keyStore === undefined && oauth2Clients === undefined) {
+        throw new ApisignError('ERR_CLI_USAGE', 'give --profile, --consumer-key with --public-key, --security, --key-store or --oauth2-clients')
       }
       let encryption: Record<string, unknown> | undefined
       if (flags.encryptionConfig !== undefined) {
@@ -105,8 +112,10 @@ export function registerVerify(program: Command, io: CliIo): void {
         ...(encryption === undefined ? {} : { encryption: encryption as unknown as MastercardEncryptionConfig }),
         port,
         log: (line) => io.stderr(`${line}\n`),
+        ...provider,
       })
-      printResult(io, flags.json === true, { url: gateway.url })
+      if (gateway.admin !== undefined) io.stderr(`admin API ${gateway.admin.url} (Authorization: Bearer $APISIGN_ADMIN_TOKEN)\n`)
+      printResult(io, flags.json === true, { url: gateway.url, ...(gateway.admin === undefined ? {} : { adminUrl: gateway.admin.url }) })
       await new Promise<void>((resolveStop) => {
         const stop = () => resolveStop()
         process.once('SIGINT', stop)

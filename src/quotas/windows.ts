@@ -1,0 +1,158 @@
+// Quota windows as partners publish them ("5 calls per second or 5,000 per day", "180 per 15 minutes"):
+// parsed and validated once, when the limiter is built, so a NaN or a typo never disables a check.
+import { Redis, type RedisOptions } from 'ioredis'
+
+/**
+ * One quota window: at most `requests` calls per `perMs` milliseconds (or per `per`, e.g. `'1s'`, `'15m'`,
+ * `'1d'`). A string `'5/1s'` means the same.
+ */
+export type QuotaWindowSpec = { readonly requests: number; readonly perMs: number } | { readonly requests: number; readonly per: string } | string
+
+/** A validated window. */
+export interface QuotaWindow {
+  readonly requests: number
+  readonly perMs: number
+  /** `5/1s`: how the window is named in errors, headers and usage. */
+  readonly label: string
+}
+
+const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+
+/**
+ * A duration such as `'1s'`, `'15m'`, `'24h'`, `'1d'` or `'500ms'`, in milliseconds.
+ *
+ * @example
+ * ```ts
+ * parseDuration('15m') // 900000
+ * ```
+ */
+export function parseDuration(text: string, what = 'duration'): number {
+  if (typeof text !== 'string') throw new TypeError(`${what} must be a string such as "1s", "15m" or "1d"`)
+  const m = /^\s*(\d+)\s*(ms|s|m|h|d)\s*$/.exec(text)
+  if (m === null) throw new TypeError(`${what} must look like "1s", "15m", "24h" or "1d"`)
+  const ms = Number(m[1]) * (UNITS[m[2] as string] as number)
+  if (!Number.isSafeInteger(ms) || ms <= 0) throw new TypeError(`${what} must be a positive duration`)
+  return ms
+}
+
+const human = (ms: number): string => {
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) if (ms % size === 0) return `${ms / size}${unit}`
+  return `${ms}ms`
+}
+
+/** A positive integer option, or a TypeError naming it (NaN, Infinity, 1.5, -1, '5' are all refused). */
+export function positiveInteger(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) throw new TypeError(`${what} must be a positive integer`)
+  return value
+}
+
+/** A non-negative integer option (0 allowed). */
+export function nonNegativeInteger(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new TypeError(`${what} must be a non-negative integer`)
+  return value
+}
+
+/**
+ * Validate one window spec.
+ *
+ * @example
+ * ```ts
+ * parseWindow('5/1s') // { requests: 5, perMs: 1000, label: '5/1s' }
+ * parseWindow({ requests: 5000, per: '1d' })
+ * ```
+ */
+export function parseWindow(spec: QuotaWindowSpec, what = 'window'): QuotaWindow {
+  let requests: unknown
+  let perMs: unknown
+  if (typeof spec === 'string') {
+    const m = /^\s*(\d+)\s*\/\s*(\S+)\s*$/.exec(spec)
+    if (m === null) throw new TypeError(`${what} must look like "5/1s" (requests/duration)`)
+    requests = Number(m[1])
+    perMs = parseDuration(m[2] as string, `${what} duration`)
+  } else if (spec !== null && typeof spec === 'object') {
+    requests = spec.requests
+    perMs = 'per' in spec ? parseDuration(spec.per, `${what}.per`) : spec.perMs
+  } else {
+    throw new TypeError(`${what} must be "5/1s" or { requests, perMs }`)
+  }
+  const r = positiveInteger(requests, `${what}.requests`)
+  const p = positiveInteger(perMs, `${what}.perMs`)
+  return { requests: r, perMs: p, label: `${r}/${human(p)}` }
+}
+
+/**
+ * Validate a list of windows (at least one), shortest first (it is the one that fills first).
+ *
+ * @example
+ * ```ts
+ * parseWindows(['5/1s', '5000/1d'])
+ * ```
+ */
+export function parseWindows(specs: unknown, what = 'windows'): QuotaWindow[] {
+  const list = typeof specs === 'string' ? specs.split(',').filter((s) => s.trim() !== '') : specs
+  if (!Array.isArray(list) || list.length === 0) throw new TypeError(`${what} must be a non-empty list of windows such as ["5/1s", "5000/1d"]`)
+  const windows = list.map((w, i) => parseWindow(w as QuotaWindowSpec, `${what}[${i}]`))
+  const labels = new Set(windows.map((w) => w.perMs))
+  if (labels.size !== windows.length) throw new TypeError(`${what}: two windows have the same duration`)
+  return windows.sort((a, b) => a.perMs - b.perMs)
+}
+
+/** A Redis connection: an ioredis client (duplicated: yours stays as it is) or a URL / options. `close()` closes apisign's connection. */
+export type RedisConnection = Redis | string | RedisOptions
+
+/**
+ * Resolves once the client has connected for the first time (or after `timeoutMs`): with no offline queue,
+ * a command sent while the first connection is still being made would fail although Redis is up. After
+ * that, a disconnection is Redis being down, answered at once.
+ */
+export function firstConnection(redis: Redis, timeoutMs = 2000): () => Promise<void> {
+  let waiting: Promise<void> | undefined
+  return () => {
+    if (redis.status === 'ready') return Promise.resolve()
+    waiting ??= new Promise<void>((resolve) => {
+      const timer = setTimeout(done, timeoutMs)
+      timer.unref?.()
+      function done() {
+        clearTimeout(timer)
+        redis.off('ready', done)
+        resolve()
+      }
+      redis.once('ready', done)
+    })
+    return waiting
+  }
+}
+
+/** An ioredis client with fail-fast settings (no offline queue: a down Redis answers at once, never queues). */
+export function connectRedis(connection: RedisConnection, unref = false): { redis: Redis; own: boolean } {
+  // Your client is duplicated (same options, a connection of our own, closed by close()): rate-limiter-
+  // flexible registers its script under one command name per client, and another limiter of yours on the
+  // same client would replace our millisecond-precise one.
+  if (connection instanceof Redis) {
+    const copy = connection.duplicate()
+    copy.on('error', () => undefined)
+    return { redis: copy, own: true }
+  }
+  const opened = open(connection)
+  // A client made from a URL in a profile has no close(): its socket must not keep the process alive.
+  if (unref) opened.on('connect', () => (opened as unknown as { stream?: { unref?: () => void } }).stream?.unref?.())
+  return { redis: opened, own: true }
+}
+
+function open(connection: string | RedisOptions): Redis {
+  const base: RedisOptions = { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 2000 }
+  if (typeof connection === 'string') {
+    try {
+      new URL(connection)
+    } catch {
+      throw new TypeError('redis must be an ioredis client, a redis:// URL or ioredis options')
+    }
+    const redis = new Redis(connection, base)
+    redis.on('error', () => undefined) // surfaced per command
+    return redis
+  }
+  if (connection === null || typeof connection !== 'object') throw new TypeError('redis must be an ioredis client, a redis:// URL or ioredis options')
+  const redis = new Redis({ ...base, ...connection })
+  redis.on('error', () => undefined)
+  return redis
+}
