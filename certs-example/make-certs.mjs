@@ -19,6 +19,21 @@ export const FILES = Object.freeze({
   keystorePassword: 'signing.p12.password',
   encryptionKey: 'encryption-key.pem',
   encryptionCert: 'encryption-cert.pem',
+  // The partner's own encryption key pair (a real MDES set-up has two): the client encrypts requests to
+  // partnerEncryptionCert, the partner decrypts them with partnerEncryptionKey; responses go the other way,
+  // to encryptionCert (yours), decrypted with encryptionKey.
+  partnerEncryptionKey: 'partner-encryption-key.pem',
+  partnerEncryptionCert: 'partner-encryption-cert.pem',
+  // TLS: a local test CA, a server certificate for 127.0.0.1/localhost/::1 (the mock gateway's) and a
+  // client certificate (mTLS), both issued by that CA; the client pair also as a PKCS#12.
+  caKey: 'ca-key.pem',
+  caCert: 'ca-cert.pem',
+  serverKey: 'server-key.pem',
+  serverCert: 'server-cert.pem',
+  clientKey: 'client-key.pem',
+  clientCert: 'client-cert.pem',
+  clientKeystore: 'client.p12',
+  clientKeystorePassword: 'client.p12.password',
 })
 export const KEYSTORE_ALIAS = 'keyalias'
 
@@ -41,6 +56,20 @@ function selfSigned(keys, commonName, days) {
   cert.setIssuer(subject)
   cert.setExtensions([{ name: 'basicConstraints', cA: false }, { name: 'keyUsage', digitalSignature: true, keyEncipherment: true }])
   cert.sign(forge.pki.privateKeyFromPem(keys.privateKey), forge.md.sha256.create())
+  return cert
+}
+
+/** A certificate for `keys` issued by the CA (`ca`: { cert, key } as forge objects). */
+function issued(keys, commonName, days, ca, extensions) {
+  const cert = forge.pki.createCertificate()
+  cert.publicKey = forge.pki.publicKeyFromPem(keys.publicKey)
+  cert.serialNumber = `02${randomBytes(8).toString('hex')}`
+  cert.validity.notBefore = new Date(Date.now() - 60_000)
+  cert.validity.notAfter = new Date(Date.now() + days * 86_400_000)
+  cert.setSubject([{ name: 'commonName', value: commonName }, { name: 'organizationName', value: 'apisign throwaway test material' }])
+  cert.setIssuer(ca.cert.subject.attributes)
+  cert.setExtensions([{ name: 'basicConstraints', cA: false }, ...extensions])
+  cert.sign(ca.key, forge.md.sha256.create())
   return cert
 }
 
@@ -86,6 +115,44 @@ export function makeCerts({ outDir = join(HERE, 'out'), force = false } = {}) {
   const encryption = rsaPair()
   writePrivate(paths.encryptionKey, encryption.privateKey)
   writeFileSync(paths.encryptionCert, forge.pki.certificateToPem(selfSigned(encryption, 'apisign-sandbox-encryption', 365)))
+  const partner = rsaPair()
+  writePrivate(paths.partnerEncryptionKey, partner.privateKey)
+  writeFileSync(paths.partnerEncryptionCert, forge.pki.certificateToPem(selfSigned(partner, 'apisign-sandbox-partner-encryption', 365)))
+
+  // The local test CA and what it issues (X.509 creation: node-forge's one allowed use).
+  const caPair = rsaPair()
+  const caCert = forge.pki.createCertificate()
+  caCert.publicKey = forge.pki.publicKeyFromPem(caPair.publicKey)
+  caCert.serialNumber = `03${randomBytes(8).toString('hex')}`
+  caCert.validity.notBefore = new Date(Date.now() - 60_000)
+  caCert.validity.notAfter = new Date(Date.now() + 365 * 86_400_000)
+  const caSubject = [{ name: 'commonName', value: 'apisign throwaway test CA' }, { name: 'organizationName', value: 'apisign throwaway test material' }]
+  caCert.setSubject(caSubject)
+  caCert.setIssuer(caSubject)
+  caCert.setExtensions([{ name: 'basicConstraints', cA: true, critical: true }, { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true }, { name: 'subjectKeyIdentifier' }])
+  const caKey = forge.pki.privateKeyFromPem(caPair.privateKey)
+  caCert.sign(caKey, forge.md.sha256.create())
+  writePrivate(paths.caKey, caPair.privateKey)
+  writeFileSync(paths.caCert, forge.pki.certificateToPem(caCert))
+  const ca = { cert: caCert, key: caKey }
+  const server = rsaPair()
+  writePrivate(paths.serverKey, server.privateKey)
+  writeFileSync(paths.serverCert, forge.pki.certificateToPem(issued(server, 'localhost', 365, ca, [
+    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
+    { name: 'extKeyUsage', serverAuth: true },
+    { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }, { type: 7, ip: '::1' }] },
+  ])))
+  const clientPair = rsaPair()
+  const clientCert = issued(clientPair, 'apisign-sandbox-client', 365, ca, [
+    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
+    { name: 'extKeyUsage', clientAuth: true },
+  ])
+  writePrivate(paths.clientKey, clientPair.privateKey)
+  writeFileSync(paths.clientCert, forge.pki.certificateToPem(clientCert))
+  const clientPassword = randomBytes(12).toString('base64url')
+  const clientP12 = forge.pkcs12.toPkcs12Asn1(forge.pki.privateKeyFromPem(clientPair.privateKey), [clientCert, caCert], clientPassword, { friendlyName: 'client', algorithm: 'aes256' })
+  writePrivate(paths.clientKeystore, Buffer.from(forge.asn1.toDer(clientP12).getBytes(), 'binary'))
+  writePrivate(paths.clientKeystorePassword, `${clientPassword}\n`)
   return { ...paths, alias: KEYSTORE_ALIAS, created: true }
 }
 

@@ -1,4 +1,5 @@
 // `npm run demo`: the main job, end to end on 127.0.0.1 only. A mock gateway for openapi/payments.yaml
+// serves HTTPS with a certificate from the local test CA and requires a client certificate (mTLS), and
 // verifies every request as the partner would; the generated client calls it through the signed client in
 // the sandbox profile (keys from certs-example/, made on first run); one call carries encrypted fields; a
 // tampered request is rejected with the gateway's explanation. Then the same for an OST-style API whose spec
@@ -30,15 +31,20 @@ const profile = await loadProfile('sandbox', { cwd: join(root, 'demo'), env: {} 
 if (profile.auth.scheme !== 'oauth1') throw new Error('the demo profile signs with OAuth 1.0a')
 const oauth1 = profile.auth
 const spec = await loadSpec(join(root, 'openapi/payments.yaml'))
-const encryption = { ...deriveEncryptionConfig(spec), encryptionCertificate: certs.encryptionCert, privateKey: certs.encryptionKey }
+// As with a real partner, two key pairs: the client encrypts to the partner's certificate and decrypts
+// answers with its own key; the partner decrypts with its key and encrypts to the client's certificate.
+const encryption = { ...deriveEncryptionConfig(spec), encryptionCertificate: certs.partnerEncryptionCert, privateKey: certs.encryptionKey }
 
 const gateway = await startMockGateway({
   spec,
   consumers: { [oauth1.consumerKey]: { key: createPublicKey(oauth1.key) } },
   encryption,
+  partnerKeys: { decryptionKey: certs.partnerEncryptionKey, encryptionCertificate: certs.encryptionCert },
+  // HTTPS with the local test CA's server certificate; only clients with a certificate from that CA get in.
+  tls: { cert: certs.serverCert, key: certs.serverKey, ca: certs.caCert, requireClientCertificate: true },
   log: (line) => out(`    [gateway] ${line}`),
 })
-out(`mock gateway for "${(spec['info'] as { title: string }).title}" on ${gateway.url} (sandbox profile, base URL ${profile.baseURL})\n`)
+out(`mock gateway for "${(spec['info'] as { title: string }).title}" on ${gateway.url} (mTLS; sandbox profile, base URL ${profile.baseURL}, its tls: the test CA and a client certificate)\n`)
 
 // The profile's key signs; the applier also shows what was signed (the base string, never the key).
 const signer = createOAuth1Signer({ consumerKey: oauth1.consumerKey, key: oauth1.key })
@@ -72,11 +78,16 @@ out(`  -> ${JSON.stringify(got.data)}\n`)
 
 out('4. a tampered request: signed, then its body changed in transit')
 const body = JSON.stringify({ amount: 10 })
-const url = `${gateway.url}/payments/pay_1001/refunds`
-const signed = signer.sign({ method: 'POST', url, body })
-const tampered = await fetch(url, { method: 'POST', headers: { authorization: signed.authorizationHeader, 'content-type': 'application/json' }, body: body.replace('10', '9999') })
-const rejection = (await tampered.json()) as { Errors: { Error: Array<{ ReasonCode: string; Description: string }> } }
-out(`  -> HTTP ${tampered.status} ${rejection.Errors.Error[0]?.ReasonCode}: ${rejection.Errors.Error[0]?.Description}`)
+const signed = signer.sign({ method: 'POST', url: `${gateway.url}/payments/pay_1001/refunds`, body, contentType: 'application/json' })
+// The same profile (so the same mTLS client certificate), but an applier that hands over the signature
+// made for the original body while a different body goes out.
+const tamperer = createClient({ ...profile, baseURL: gateway.url, retry: false, auth: { apply: async () => ({ headers: { Authorization: signed.authorizationHeader } }) } })
+const rejected = (await tamperer.post('/payments/pay_1001/refunds', body.replace('10', '9999'), { headers: { 'content-type': 'application/json' } }).then(
+  () => undefined,
+  (e: unknown) => e,
+)) as { code?: string; details?: { status?: number; reasonCode?: string; description?: string } } | undefined
+const tampered = { status: rejected?.details?.status }
+out(`  -> HTTP ${tampered.status} ${rejected?.details?.reasonCode}: ${rejected?.details?.description} (${rejected?.code})`)
 
 await gateway.close()
 

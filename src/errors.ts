@@ -111,6 +111,7 @@ export type ApisignErrorCode =
   | 'ERR_CODEGEN_FAILED'
   | 'ERR_GENERATOR_UNAVAILABLE'
   | 'ERR_CLI_USAGE'
+  | 'ERR_PORT_IN_USE'
   | 'ERR_INTERNAL'
 
 /**

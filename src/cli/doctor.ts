@@ -15,6 +15,8 @@ import { symlinkTarget, transportProblem } from '../profiles/security.js'
 import { resolveAuth } from '../schemes/table.js'
 import type { OAuth2ProfileAuth } from '../profiles/oauth2.js'
 import { oauth2Checks } from './doctor-oauth2.js'
+import { environmentCheck, sandboxCredentialChecks } from './doctor-environment.js'
+import { headDate, tlsChecks } from './doctor-tls.js'
 
 /** One check's outcome. */
 export interface DoctorCheck {
@@ -124,6 +126,9 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
     add({ id: 'profile', status: 'fail', message: isApisignError(error) ? `${error.code}: ${error.message}` : 'the profile environment is not known', fix: 'set "environment" to production (prod, live, prd) or sandbox (sandbox, test, uat, ...)' })
     return { ok: false, checks }
   }
+  // Every missing variable at once, before the load stops at the first.
+  const variables = environmentCheck(spec, env, baseDir)
+  if (variables !== undefined) add(variables)
 
   let profile: Profile | undefined
   try {
@@ -133,7 +138,8 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
   } catch (error) {
     const code = isApisignError(error) ? error.code : 'ERR_INTERNAL'
     const message = isApisignError(error) ? `${code}: ${error.message}` : 'the profile could not be loaded'
-    if (KEY_CODES.test(code) && !/encryption/i.test(message)) add({ id: 'signing-key', status: 'fail', message, fix: 'point auth.key at the private key (or .p12, alias and password) the partner certificate was issued for' })
+    if (/: tls[.:]/.test(message)) add({ id: 'tls', status: 'fail', message, fix: 'fix the profile\'s tls section (see tls-* below)' })
+    else if (KEY_CODES.test(code) && !/encryption/i.test(message)) add({ id: 'signing-key', status: 'fail', message, fix: 'point auth.key at the private key (or .p12, alias and password) the partner certificate was issued for' })
     else if (code === 'ERR_ENCRYPTION_CONFIG' || /encryption/i.test(message)) add({ id: 'encryption', status: 'fail', message, fix: 'fix the encryption config named by the profile' })
     else add({ id: 'profile', status: 'fail', message, fix: 'see the profile file format in the README' })
   }
@@ -220,6 +226,8 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
 
   // Field encryption.
   if (spec.encryption !== undefined) await encryptionChecks(spec.encryption as Record<string, unknown>, baseDir, environment, now(), warnDays, add)
+  if (spec.tls !== undefined && spec.tls !== null && typeof spec.tls === 'object') tlsChecks(spec.tls, baseDir, env, now(), warnDays, add)
+  for (const c of sandboxCredentialChecks(name, source.file, env, baseDir)) add(c)
 
   if (options.online === true && profile !== undefined) await onlineChecks(profile, options, now, add)
   return { ok: !checks.some((c) => c.status === 'fail'), profile: name, checks }
@@ -318,8 +326,7 @@ async function onlineChecks(profile: Profile, options: DoctorOptions, now: () =>
   const thresholds = options.clockThresholds ?? { warn: 5, fail: 60 }
   try {
     const started = now()
-    const response = await fetch(profile.baseURL, { method: 'HEAD', redirect: 'manual', signal: AbortSignal.timeout(10_000) })
-    const date = response.headers.get('date')
+    const date = await headDate(profile)
     const serverNow = date === null ? Number.NaN : Date.parse(date)
     if (Number.isNaN(serverNow)) add({ id: 'clock', status: 'warn', message: 'the base URL sent no Date header to compare the clock with', fix: 'keep the clock in sync with NTP' })
     else {
@@ -349,6 +356,17 @@ async function onlineChecks(profile: Profile, options: DoctorOptions, now: () =>
     const authFailure = code === 'ERR_SIGNATURE_MISMATCH' || details?.status === 401 || details?.status === 403
     if (!authFailure && details?.status !== undefined) {
       add({ id: 'probe', status: 'warn', message: `a signed GET ${path} got HTTP ${details.status}, which says nothing about the signature`, fix: 'pass --probe-path with a GET operation of the API' })
+      return
+    }
+    const said = `${details?.reasonCode ?? ''} ${(details as { description?: string } | undefined)?.description ?? ''}`.replace(/acceptable signature base string.*$/is, '')
+    if (/timestamp|clock|time.?window|skew|request.?time|expired/i.test(said)) {
+      // The partner says the time is wrong: that is the clock, whatever the Date comparison above found.
+      add({
+        id: 'clock',
+        status: 'fail',
+        message: `the partner rejected the signed probe because of its time (${details?.reasonCode ?? code}${details?.status === undefined ? '' : `, HTTP ${details.status}`})`,
+        fix: 'sync this machine\'s clock with NTP (timedatectl set-ntp true, or chrony/ntpd); the gateway accepts timestamps within a few minutes of its own clock',
+      })
       return
     }
     add({

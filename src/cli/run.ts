@@ -1,7 +1,17 @@
-import { Command, CommanderError } from 'commander'
+import { readFileSync } from 'node:fs'
+import { Command, CommanderError, Help, type Option } from 'commander'
 import { ApisignError } from '../errors.js'
 import { CliExit, type CliIo, printError, processIo } from './io.js'
 import { COMMANDS } from './commands/index.js'
+
+/** The package's version, read from its package.json (two folders up from src/cli or dist/cli). */
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? '0.0.0'
+  } catch {
+    return '0.0.0'
+  }
+}
 
 /**
  * Run the `apisign` command line in-process and return its exit code. The `apisign` binary is a thin
@@ -17,6 +27,11 @@ export async function runCli(argv: readonly string[], io: Partial<CliIo> = {}): 
   const fullIo: CliIo = { ...processIo(), ...io }
   const program = new Command('apisign')
     .description('Sign, verify, encrypt and decrypt requests to partner APIs.')
+    .version(packageVersion(), '-V, --version', 'print the apisign version')
+    // `apisign --version` only: `ost verify-webhook --version V` is that command's own option.
+    .enablePositionalOptions()
+    // Every command's help says which options it cannot run without (subcommands inherit this).
+    .configureHelp({ optionDescription: (option: Option) => `${option.mandatory ? '(required) ' : ''}${new Help().optionDescription(option)}` })
     .showHelpAfterError(false)
     .exitOverride()
     .configureOutput({
@@ -25,6 +40,11 @@ export async function runCli(argv: readonly string[], io: Partial<CliIo> = {}): 
       writeErr: () => undefined,
     })
   for (const register of COMMANDS) register(program, fullIo)
+  // `apisign` alone: the help (what a newcomer types first), not a usage error.
+  if (argv.length === 0) {
+    fullIo.stdout(program.helpInformation())
+    return 0
+  }
   try {
     await program.parseAsync([...argv], { from: 'user' })
     return 0

@@ -5,6 +5,7 @@ import type { OpenApiSecurityScheme } from '../schemes/openapi.js'
 import { schemeOf } from '../schemes/table.js'
 import { deriveEncryptionConfig } from './encryption.js'
 import { type OpenApiGeneratorClient, runOpenApiGenerator } from './openapi-generator.js'
+import { findEncryptedFields } from './scaffold.js'
 import { type OpenApiDocument, loadSpec, operationsOf } from './spec.js'
 
 /** Options of {@link generate}. */
@@ -17,6 +18,12 @@ export interface GenerateOptions {
   readonly name?: string
   /** `hey-api` (default, runs offline) or `openapi-generator` (needs Java; its JAR is fetched on first use). */
   readonly generator?: 'hey-api' | 'openapi-generator'
+  /**
+   * hey-api only: the extension of relative imports in the output. `.js` (default) type-checks under
+   * `module`/`moduleResolution` `NodeNext` and runs in Node's ESM; `none` writes extensionless imports for
+   * bundler set-ups. Never taken from a tsconfig: the output is the same whichever one the project has.
+   */
+  readonly importExtension?: '.js' | 'none'
   /**
    * The HTTP client in the output: `axios` (default; wire it with `createClient`) or `fetch` (wire it with
    * `createFetch`). hey-api: `@hey-api/client-axios` / `client-fetch` (`wireClient` takes either);
@@ -35,6 +42,8 @@ export interface GenerateResult {
   readonly operations: number
   readonly seconds: number
   readonly directory: string
+  /** What the user should know, e.g. encrypted-looking fields without `x-apisign-encrypt` markers. */
+  readonly warnings: readonly string[]
 }
 
 function listFiles(dir: string, base = dir): string[] {
@@ -73,6 +82,8 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   if (client !== 'axios' && client !== 'fetch') throw new TypeError("client must be 'axios' or 'fetch'")
   const spec: OpenApiDocument = await loadSpec(options.spec)
   const directory = resolve(options.out, nameOf(options))
+  const importExtension = options.importExtension ?? '.js'
+  if (importExtension !== '.js' && importExtension !== 'none') throw new TypeError('importExtension must be ".js" or "none"')
   let generatorVersion: string | undefined
   if ((options.generator ?? 'hey-api') === 'openapi-generator') {
     const oag = { ...(options.jarPath === undefined ? {} : { jarPath: options.jarPath }), ...(options.openapitools === undefined ? {} : { openapitools: options.openapitools }) }
@@ -84,7 +95,11 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     try {
       await createClient({
         input: structuredClone(spec) as never,
-        output: { path: join(directory, 'client') },
+        // hey-api would otherwise look for a tsconfig upward from its own install folder (not the project's)
+        // and, finding none, drop the `.js` of every import: 80 errors under strict NodeNext. So the
+        // extension is given and the search is off (tsConfigPath null; a relative path would be resolved
+        // against hey-api's folder too).
+        output: { path: join(directory, 'client'), tsConfigPath: null, module: importExtension === 'none' ? {} : { extension: '.js' } },
         plugins: [client === 'fetch' ? '@hey-api/client-fetch' : '@hey-api/client-axios', '@hey-api/typescript', '@hey-api/sdk'],
         logs: { level: 'silent' },
       } as never)
@@ -93,6 +108,17 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     }
   }
   const operations = operationsOf(spec)
+  const encryption = deriveEncryptionConfig(spec)
+  const warnings: string[] = []
+  if (encryption.paths.length === 0) {
+    // Real Mastercard specs (MDES) mark encryption by field names, never with x-apisign-encrypt: without a
+    // config those fields would go out in clear and the partner would refuse them.
+    const found = findEncryptedFields(spec)
+    if (found.length > 0) {
+      const list = found.slice(0, 3).map((c) => `${c.method.toUpperCase()} ${c.path} ${c.direction} ${c.container}.${c.valueField}`).join('; ')
+      warnings.push(`the spec has ${found.length} encrypted-looking field(s) (${list}${found.length > 3 ? '; ...' : ''}) and no ${'x-apisign-encrypt'} markers: run apisign encryption init --spec <spec> to scaffold an encryption config, then confirm it`)
+    }
+  }
   const manifest = {
     generator: options.generator ?? 'hey-api',
     ...(generatorVersion === undefined ? {} : { generatorVersion, client }),
@@ -106,10 +132,10 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     securitySchemes: Object.fromEntries(
       Object.entries(((spec['components'] as { securitySchemes?: Record<string, OpenApiSecurityScheme> } | undefined)?.securitySchemes ?? {})).map(([name, scheme]) => [name, schemeIdOf(scheme)]),
     ),
-    encryption: deriveEncryptionConfig(spec),
+    encryption,
   }
   writeFileSync(join(directory, 'apisign.json'), `${JSON.stringify(manifest, null, 2)}\n`)
-  return { files: listFiles(directory), operations: operations.length, seconds: (performance.now() - started) / 1000, directory }
+  return { files: listFiles(directory), operations: operations.length, seconds: (performance.now() - started) / 1000, directory, warnings }
 }
 
 function schemeIdOf(scheme: OpenApiSecurityScheme): string | null {

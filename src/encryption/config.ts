@@ -280,9 +280,14 @@ export function resolveEncryptionConfig(input: unknown, options: EncryptionOptio
   } else if (config['keyStore'] !== undefined) {
     const alias = optionalString(config, 'keyStoreAlias')
     const password = config['keyStorePassword']
-    if (typeof password !== 'string') throw bad('keyStorePassword is required with keyStore')
+    if (password !== undefined && typeof password !== 'string') throw bad('keyStorePassword must be a string')
+    // Like mastercard-client-encryption, keyStore may name an unencrypted PEM or DER private key (no
+    // password); loadPrivateKey tells a PKCS#12 keystore apart by its content and asks for the password
+    // then (client-encryption-nodejs test "valid pkcs8 pem in keyStore").
     decryptionKey = load('keyStore', () =>
-      loadPrivateKey({ p12: material(config['keyStore'], baseDir) as string, password, ...(alias === undefined ? {} : { alias }) }, permissions),
+      password === undefined
+        ? loadPrivateKey(material(config['keyStore'], baseDir) as string, permissions)
+        : loadPrivateKey({ p12: material(config['keyStore'], baseDir) as string, password, ...(alias === undefined ? {} : { alias }) }, permissions),
     )
   }
   const encrypts = endpoints.some((e) => e.toEncrypt.length > 0)

@@ -201,21 +201,46 @@ export function createEncryption(
       // Last match first, as in encrypt: removing `enc[0]` would shift `enc[1]`.
       for (const path of expandPath(body, mapping.element).reverse()) {
         const node = getAt(body, path)
-        const value = decryptNode(node, lower, mapping.obj.length === 0)
-        if (value === NOT_ENCRYPTED) continue
+        const found = decryptNode(node, lower, mapping.obj.length === 0, mapping.elementText)
+        if (found === NOT_ENCRYPTED) continue
         const objPath = concretise(mapping.obj, path)
-        if (path.length === 0) {
-          // The whole body was the encrypted value: the result is fresh, nothing of the input is edited.
-          body = objPath.length === 0 ? value : setFresh(objPath, value)
+        if (path.length === 0 && !found.holder) {
+          // The whole body was the token: the result is fresh, nothing of the input is edited.
+          body = objPath.length === 0 ? found.value : setFresh(objPath, found.value)
           cloned = true
           continue
         }
-        if (!cloned) {
-          body = structuredClone(body)
+        // Only the encryption fields go; whatever else the encrypted object holds stays, and an object left
+        // empty is removed (client-encryption-java keeps extra fields, the Node reference drops the whole
+        // object: testDecryptPayload_ShouldKeepInputObject_WhenContainsAdditionalFields).
+        if (path.length === 0) {
+          // The body itself holds the token: a private copy of the rest only (copying the ciphertext too
+          // would cost as much as decrypting a large payload).
+          body = structuredClone(withoutEncryptionFields(body as Record<string, unknown>))
           cloned = true
+        } else {
+          if (!cloned) {
+            body = structuredClone(body)
+            cloned = true
+          }
+          const rest = found.holder ? withoutEncryptionFields(getAt(body, path) as Record<string, unknown>) : undefined
+          if (rest !== undefined && Object.keys(rest).length > 0) setAt(body as never, path, rest)
+          else {
+            deleteAt(body as never, path)
+            // A token held directly (`parent.encryptedData`) leaves its parent empty: removed too, as Java
+            // does (testDecryptPayload_ShouldRemoveParentEncryptedFieldIfEmpty); never an array element (that
+            // would shift the indexes of the other matches) nor the root.
+            const parentPath = path.slice(0, -1)
+            const parent = getAt(body, parentPath)
+            if (!found.holder && typeof parentPath[parentPath.length - 1] === 'string' && isPlainObject(parent) && Object.keys(parent).length === 0) {
+              deleteAt(body as never, parentPath)
+            }
+          }
         }
-        deleteAt(body as never, path)
+        const value = found.value
         if (objPath.length === 0) {
+          // Into the whole body: merged with the response's other top-level fields (both references replace
+          // the body, losing them).
           body = isPlainObject(body) && isPlainObject(value) ? { ...body, ...value } : value
         } else {
           const existing = getAt(body, objPath)
@@ -231,20 +256,54 @@ export function createEncryption(
     return { body, headers }
   }
 
-  function decryptNode(node: unknown, headers: Map<string, string>, toRoot: boolean): unknown {
+  /** The names a legacy body-mode encrypted object carries besides the data (removed once decrypted). */
+  const encryptionFields = new Set<string>(
+    resolved.scheme === 'jwe'
+      ? [field]
+      : resolved.legacy?.place === 'header'
+        ? [field]
+        : [field, resolved.legacy?.ivName, resolved.legacy?.keyName, resolved.legacy?.digestName, resolved.legacy?.fingerprintName].filter((n): n is string => n !== undefined),
+  )
+
+  const withoutEncryptionFields = (object: Record<string, unknown>): Record<string, unknown> =>
+    Object.fromEntries(Object.entries(object).filter(([k]) => !encryptionFields.has(k)))
+
+  function notEncrypted(node: unknown, element: string): ApisignError {
+    // Both references refuse a configured path that holds a plain value (Java: "JSON object expected at
+    // path"; Node: "Input not valid"); passing it through would hand the caller ciphertext-shaped data.
+    return new ApisignError(
+      'ERR_ENCRYPTION_CONFIG',
+      `encryption config: toDecrypt element ${JSON.stringify(element)} holds a plain value (${describeType(node)}), not an encrypted ${resolved.scheme === 'jwe' ? 'token or object' : 'object'} (check the path)`,
+    )
+  }
+
+  function decryptNode(
+    node: unknown,
+    headers: Map<string, string>,
+    toRoot: boolean,
+    element: string,
+  ): { value: unknown; holder: boolean } | typeof NOT_ENCRYPTED {
+    if (node === undefined || node === null) return NOT_ENCRYPTED
     const key = resolved.decryptionKey as NonNullable<typeof resolved.decryptionKey>
     if (resolved.scheme === 'jwe') {
       // Decide by type, not by name (client-encryption-nodejs #65): the node is the token or holds it.
-      const token = typeof node === 'string' ? node : isPlainObject(node) && typeof node[field] === 'string' ? node[field] : undefined
-      if (token === undefined) return NOT_ENCRYPTED
+      let token: string
+      if (typeof node === 'string') token = node
+      else if (isPlainObject(node)) {
+        const inner = node[field]
+        if (inner === undefined || inner === null) return NOT_ENCRYPTED
+        if (typeof inner !== 'string') throw notEncrypted(inner, `${element}.${field}`)
+        token = inner
+      } else throw notEncrypted(node, element)
       const { plaintext } = compactDecrypt(token, key, {
         ...(options.maxTokenLength === undefined ? {} : { maxTokenLength: options.maxTokenLength }),
         ...(options.allowRsaOaepSha1 === undefined ? {} : { allowRsaOaepSha1: options.allowRsaOaepSha1 }),
       })
-      return parsePlaintext(plaintext, toRoot, 'jwe')
+      return { value: parsePlaintext(plaintext, toRoot, 'jwe'), holder: typeof node !== 'string' }
     }
     const legacy = resolved.legacy as NonNullable<ResolvedEncryptionConfig['legacy']>
-    if (!isPlainObject(node) || node[field] === undefined) return NOT_ENCRYPTED
+    if (!isPlainObject(node)) throw notEncrypted(node, element)
+    if (node[field] === undefined || node[field] === null) return NOT_ENCRYPTED
     const read = (name: string | undefined): unknown =>
       name === undefined ? undefined : legacy.place === 'header' ? headers.get(name.toLowerCase()) : node[name]
     const digestText = read(legacy.digestName)
@@ -253,7 +312,7 @@ export function createEncryption(
     const digest = digestText === undefined ? legacy.digest : parseLegacyDigest(digestText)
     if (digest === undefined) throw new ApisignError('ERR_LEGACY_DECRYPTION_FAILED', 'unsupported OAEP digest in the encrypted payload')
     const bytes = legacyDecrypt({ encryptedValue: node[field], iv: read(legacy.ivName), encryptedKey: read(legacy.keyName) }, key, digest, legacy.encoding)
-    return parsePlaintext(bytes, toRoot, 'legacy')
+    return { value: parsePlaintext(bytes, toRoot, 'legacy'), holder: true }
   }
 
   return Object.freeze({

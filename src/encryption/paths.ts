@@ -14,35 +14,42 @@ export const WILDCARD: unique symbol = Symbol('*')
 
 /**
  * Parse a field path. Accepted forms: `$` or `""` (the root), `a.b.c`, `$.a.b`, numeric segments as array
- * indexes (`items.0.pan`, the reference's form), brackets (`items[0].pan`) and the `[*]` wildcard
- * (`items[*].pan`, as client-encryption-java does; the Node reference has neither: Insomnia #43).
+ * indexes (`items.0.pan`, the reference's form), brackets (`items[0].pan`), the `[*]` wildcard
+ * (`items[*].pan`, as client-encryption-java does; the Node reference has neither: Insomnia #43), quoted
+ * names (`$['data']['object']`, Jayway JsonPath's bracket notation) and a name right after `]`
+ * (`$.fields[*]field1`, which Jayway reads as `$.fields[*].field1`: client-encryption-java's own wildcard
+ * tests are written that way).
  *
  * @example
  * ```ts
  * parseFieldPath('$.items[*].card') // ['items', WILDCARD, 'card']
+ * parseFieldPath('$.fields[*]field1') // ['fields', WILDCARD, 'field1']
  * ```
  */
 export function parseFieldPath(path: string): PathSegment[] {
   if (typeof path !== 'string') throw new TypeError('a field path must be a string')
   let text = path.trim()
   if (text === '$' || text === '') return []
-  if (text.startsWith('$.')) text = text.slice(2)
-  else if (text.startsWith('$[')) text = text.slice(1)
+  if (text.startsWith('$.') || text.startsWith('$[')) text = text.slice(1)
+  else if (text.startsWith('.')) throw new ApisignError('ERR_ENCRYPTION_CONFIG', `field path ${JSON.stringify(path)} has an empty segment`)
   const segments: PathSegment[] = []
-  for (const part of text.replace(/\[/g, '.[').split('.')) {
-    if (part === '') {
-      if (segments.length === 0 && text.startsWith('[')) continue
-      throw new ApisignError('ERR_ENCRYPTION_CONFIG', `field path ${JSON.stringify(path)} has an empty segment`)
+  // One token at a time: `.name` (the dot optional at the start and right after `]`), `[index]`, `[*]`,
+  // `['name']` or `["name"]`.
+  const token = /\.([^.[\]]+)|([^.[\]]+)|\[(\*|\d+)\]|\[(?:'([^']*)'|"([^"]*)")\]/y
+  let at = 0
+  while (at < text.length) {
+    token.lastIndex = at
+    const m = token.exec(text)
+    // A bare name (no dot) is only allowed first or right after `]`.
+    if (m === null || (m[2] !== undefined && at !== 0 && text[at - 1] !== ']')) {
+      const reason = text[at] === '[' ? 'a malformed [index]' : 'an empty segment'
+      throw new ApisignError('ERR_ENCRYPTION_CONFIG', `field path ${JSON.stringify(path)} has ${reason}`)
     }
-    if (part.startsWith('[')) {
-      const inner = /^\[(\*|\d+)\]$/.exec(part)?.[1]
-      if (inner === undefined) throw new ApisignError('ERR_ENCRYPTION_CONFIG', `field path ${JSON.stringify(path)} has a malformed [index]`)
-      segments.push(inner === '*' ? WILDCARD : Number(inner))
-    } else if (/^\d+$/.test(part)) {
-      segments.push(Number(part))
-    } else {
-      segments.push(part)
-    }
+    at = token.lastIndex
+    const name = m[1] ?? m[2]
+    if (name !== undefined) segments.push(/^\d+$/.test(name) ? Number(name) : name)
+    else if (m[3] !== undefined) segments.push(m[3] === '*' ? WILDCARD : Number(m[3]))
+    else segments.push((m[4] ?? m[5]) as string)
   }
   return segments
 }

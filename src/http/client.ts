@@ -19,6 +19,7 @@ import type { RetryPolicy } from '../pipeline/retry.js'
 import type { AuthApplier } from '../pipeline/types.js'
 import { withQuota } from '../quotas/applier.js'
 import { type ClientQuota, type RateLimitOptions, buildQuota, defaultQuotaKey, isClientQuota } from '../quotas/client-quota.js'
+import { type ClientTlsOptions, createHttpsAgent } from './tls.js'
 import type { OAuth1AuthOptions } from '../schemes/oauth1-auth.js'
 import { type SchemeAuthOptions, resolveAuth } from '../schemes/table.js'
 
@@ -51,6 +52,8 @@ export interface ClientOptions {
   readonly rateLimit?: RateLimitOptions | ClientQuota
   /** Other axios defaults (headers, httpAgent, ...). `adapter`, `baseURL` and limits are apisign's. */
   readonly axios?: CreateAxiosDefaults
+  /** TLS towards the partner: its CA, and a client certificate for mTLS (an `https.Agent` is made from it). */
+  readonly tls?: ClientTlsOptions
 }
 
 /**
@@ -165,9 +168,11 @@ export function createClient(options: ClientOptions): AxiosInstance {
     if (isStreamBody(data)) return data
     return transforms.reduce((d: unknown, fn) => fn.call(this, d, headers), data)
   }
+  if (options.tls !== undefined && options.axios?.httpsAgent !== undefined) throw new TypeError('give tls or axios.httpsAgent, not both')
   const instance = axios.create({
     timeout,
     ...options.axios,
+    ...(options.tls === undefined ? {} : { httpsAgent: createHttpsAgent(options.tls) }),
     transformRequest: [transformRequest],
     baseURL: options.baseURL,
     adapter,

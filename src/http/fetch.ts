@@ -4,6 +4,7 @@ import { Readable } from 'node:stream'
 import { ApisignError, describeType } from '../errors.js'
 import { type Transport, type TransportResponse, createPipeline } from '../pipeline/pipeline.js'
 import { type ClientOptions, clientAuth, pipelineOptions } from './client.js'
+import { createTlsFetch } from './tls.js'
 
 /** Options of {@link createFetch}: the client options (a loaded profile has this shape), without axios's. */
 export interface FetchClientOptions extends Omit<ClientOptions, 'axios'> {
@@ -90,7 +91,8 @@ export function createFetch(options: FetchClientOptions): SignedFetch {
   const rejections = options.rejections ?? 'return'
   if (rejections !== 'return' && rejections !== 'throw') throw new ApisignError('ERR_CONFIG_INVALID', "rejections must be 'return' or 'throw'")
   const pipeline = createPipeline({ ...pipelineOptions(options), auth: clientAuth(options) })
-  const underlying = options.fetch ?? ((input: string, init: RequestInit) => globalThis.fetch(input, init))
+  if (options.tls !== undefined && options.fetch !== undefined) throw new TypeError('give tls or fetch, not both')
+  const underlying = options.fetch ?? (options.tls !== undefined ? createTlsFetch(options.tls) : (input: string, init: RequestInit) => globalThis.fetch(input, init))
   const { maxContentLength } = pipeline
 
   const signedFetch = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {

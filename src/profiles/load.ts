@@ -13,7 +13,10 @@ import { type FilePermissionPolicy, keyMatchesCertificate, loadCertificate, load
 import { fromEnv, fromFile } from '../schemes/appliers.js'
 import { type OAuth2ProfileAuth, oauth2ProfileAuth } from './oauth2.js'
 import { SCHEMES, type SchemeAuthOptions, type SchemeId, resolveAuth } from '../schemes/table.js'
+import { CONFIG_FILE_KEYS, OAUTH1_AUTH_KEYS, OAUTH1_KEY_KEYS, PROFILE_KEYS, jsonErrorLocation, unknownKeys } from './diagnose.js'
 import { canonicalEnvironment, checkConfigModulePermissions, checkSecretFilePermissions, transportProblem } from './security.js'
+import { type ProfileTlsSpec, loadProfileTls } from './tls.js'
+import { createTlsFetch } from '../http/tls.js'
 
 /**
  * The environments a profile can target. Written as any name of `ENVIRONMENT_NAMES` in any case
@@ -97,6 +100,8 @@ export interface ProfileSpec {
   readonly skipHostCheck?: boolean
   /** Allow an `http://` baseURL on a non-loopback host (never in production). Default false. */
   readonly allowInsecureHttp?: boolean
+  /** TLS towards the partner: its CA, a client certificate for mTLS (see {@link ProfileTlsSpec}). */
+  readonly tls?: ProfileTlsSpec
 }
 
 /** The config file. */
@@ -142,6 +147,8 @@ export interface ProfileSource {
   readonly baseDir: string
   /** The environment it is resolved with (`.env` merged under the real environment). */
   readonly env: Readonly<Record<string, string | undefined>>
+  /** The whole config file (every profile), as written. */
+  readonly file: ProfilesFile
 }
 
 /**
@@ -166,7 +173,7 @@ export async function readProfileSource(name?: string, options: LoadProfileOptio
   }
   const spec = file.profiles[chosen] as ProfileSpec
   if (spec === null || typeof spec !== 'object') throw invalid(chosen, 'must be an object')
-  return { name: chosen, spec, configPath, baseDir: dirname(configPath), env }
+  return { name: chosen, spec, configPath, baseDir: dirname(configPath), env, file }
 }
 
 /**
@@ -222,10 +229,12 @@ async function readConfigFile(options: LoadProfileOptions, cwd: string): Promise
     checkConfigModulePermissions(path)
     file = ((await import(pathToFileURL(path).href)) as { default?: unknown }).default
   } else {
+    const text = readFileSync(path, 'utf8')
     try {
-      file = JSON.parse(readFileSync(path, 'utf8'))
-    } catch {
-      throw new ApisignError('ERR_CONFIG_INVALID', `${path} is not valid JSON`)
+      file = JSON.parse(text)
+    } catch (error) {
+      const at = jsonErrorLocation(text, error)
+      throw new ApisignError('ERR_CONFIG_INVALID', `${path} is not valid JSON${at === undefined ? '' : ` (${at})`}`)
     }
   }
   if (file === null || typeof file !== 'object' || typeof (file as ProfilesFile).profiles !== 'object' || (file as ProfilesFile).profiles === null) {
@@ -271,8 +280,17 @@ function deepFreeze<T>(value: T): T {
  * ```
  */
 export async function loadProfile(name?: string, options: LoadProfileOptions = {}): Promise<Profile> {
-  const { name: chosen, spec, baseDir: base, env } = await readProfileSource(name, options)
+  const { name: chosen, spec, baseDir: base, env, file } = await readProfileSource(name, options)
   const environment = profileEnvironment(chosen, spec)
+  // A misspelt key would otherwise be ignored silently (a `basURL` leaves the profile without its URL).
+  const typos = [
+    ...unknownKeys(file, CONFIG_FILE_KEYS, 'config file'),
+    ...unknownKeys(spec, PROFILE_KEYS, `profile ${chosen}`),
+    ...(spec.auth !== null && typeof spec.auth === 'object' && spec.auth.scheme === 'oauth1'
+      ? [...unknownKeys(spec.auth, OAUTH1_AUTH_KEYS, `profile ${chosen}: auth`), ...(spec.auth.key !== null && typeof spec.auth.key === 'object' ? unknownKeys(spec.auth.key, OAUTH1_KEY_KEYS, `profile ${chosen}: auth.key`) : [])]
+      : []),
+  ]
+  if (typos.length > 0) throw new ApisignError('ERR_PROFILE_INVALID', typos.join('; '))
 
   let url: URL
   try {
@@ -292,14 +310,16 @@ export async function loadProfile(name?: string, options: LoadProfileOptions = {
   if (spec.auth === undefined || spec.auth === null || typeof spec.auth !== 'object') throw invalid(chosen, 'auth is required')
   if (spec.auth.scheme === 'oauth2') {
     const auth = oauth2ProfileAuth(chosen, spec.auth as unknown as OAuth2ProfileAuth, env, base, options.keyFilePermissions ?? 'refuse')
-    return deepFreeze(assemble(chosen, environment, url, auth, spec, base, options))
+    const profile = assemble(chosen, environment, url, auth, spec, base, options, env)
+    // The token endpoint is reached over the profile's TLS too (its CA, its client certificate).
+    return deepFreeze(profile.tls === undefined ? profile : { ...profile, auth: { ...auth, fetch: createTlsFetch(profile.tls) as typeof fetch } })
   }
   if (spec.auth.scheme !== 'oauth1') {
     // Read on every attempt: the live environment first (a rotated secret shows there), then `.env`.
     const live = options.env ?? process.env
     const lookup = new Proxy({} as Record<string, string | undefined>, { get: (_t, k) => (typeof k === 'string' ? (live[k] ?? env[k]) : undefined) })
     const auth = schemeAuth(chosen, spec.auth as SchemeProfileAuth, lookup, base, options)
-    return deepFreeze(assemble(chosen, environment, url, auth, spec, base, options))
+    return deepFreeze(assemble(chosen, environment, url, auth, spec, base, options, env))
   }
   const auth = spec.auth
   if ('password' in (auth.key ?? {}) || 'consumerSecret' in auth) {
@@ -356,7 +376,7 @@ export async function loadProfile(name?: string, options: LoadProfileOptions = {
     ...(auth.dialect === undefined ? {} : { dialect: auth.dialect }),
     ...(auth.signatureMethod === undefined ? {} : { signatureMethod: auth.signatureMethod }),
   }
-  return deepFreeze(assemble(chosen, environment, url, oauth1, spec, base, options))
+  return deepFreeze(assemble(chosen, environment, url, oauth1, spec, base, options, env))
 }
 
 const SECRET_FIELD = /secret|password|token|^key$/i
@@ -451,7 +471,7 @@ function profileRateLimit(profile: string, given: NonNullable<ProfileSpec['rateL
   return options
 }
 
-function assemble(chosen: string, environment: Environment, url: URL, auth: Profile['auth'], spec: ProfileSpec, base: string, options: LoadProfileOptions): Profile {
+function assemble(chosen: string, environment: Environment, url: URL, auth: Profile['auth'], spec: ProfileSpec, base: string, options: LoadProfileOptions, env: Readonly<Record<string, string | undefined>>): Profile {
   let encryption: ClientOptions['encryption']
   if (spec.encryption !== undefined) {
     const { decryptionCertificate: _forDoctor, ...enc } = spec.encryption as Record<string, unknown>
@@ -459,10 +479,12 @@ function assemble(chosen: string, environment: Environment, url: URL, auth: Prof
     let encConfig: unknown = enc
     if (encPath !== undefined) {
       if (!existsSync(encPath)) throw new ApisignError('ERR_FILE_NOT_FOUND', `profile ${chosen}: encryption.configFile ${encPath} does not exist`)
+      const text = readFileSync(encPath, 'utf8')
       try {
-        encConfig = JSON.parse(readFileSync(encPath, 'utf8'))
-      } catch {
-        throw invalid(chosen, `encryption.configFile ${encPath} is not valid JSON`)
+        encConfig = JSON.parse(text)
+      } catch (error) {
+        const at = jsonErrorLocation(text, error)
+        throw invalid(chosen, `encryption.configFile ${encPath} is not valid JSON${at === undefined ? '' : ` (${at})`}`)
       }
     }
     encryption = createEncryption(encConfig as Record<string, unknown>, {
@@ -490,7 +512,8 @@ function assemble(chosen: string, environment: Environment, url: URL, auth: Prof
     ...(encryption === undefined ? {} : { encryption }),
     ...(spec.retry === undefined ? {} : { retry: spec.retry }),
     ...(spec.limits === undefined ? {} : { limits: spec.limits }),
-    ...(spec.rateLimit === undefined ? {} : { rateLimit: profileRateLimit(chosen, spec.rateLimit, options.env ?? process.env) }),
+    ...(spec.rateLimit === undefined ? {} : { rateLimit: profileRateLimit(chosen, spec.rateLimit, env) }),
+    ...(spec.tls === undefined ? {} : { tls: loadProfileTls(chosen, spec.tls, base, env, options.keyFilePermissions ?? 'refuse') }),
   }
   return profile
 }

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs'
-import { type IncomingMessage, type ServerResponse, createServer } from 'node:http'
+import { readSourceFile } from '../keys/source.js'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { parse as parseYaml } from 'yaml'
-import { type ApisignEncryptionConfig, type FieldEncryption, type MastercardEncryptionConfig, createEncryption } from '../encryption/index.js'
+import { type ApisignEncryptionConfig, type FieldEncryption, type KeyMaterial, type MastercardEncryptionConfig, createEncryption } from '../encryption/index.js'
 import { ApisignError } from '../errors.js'
 import { limitOption } from '../option-values.js'
 import { type GatewayLimits, applyServerLimits, pushBounded, readBodyWithin, requestTarget, resolveGatewayLimits, serverOptions } from './gateway-limits.js'
@@ -13,6 +13,7 @@ import { type ConsumerKeys, createOAuth1Verifier } from '../verify/index.js'
 import { type AuthorizationServer, type AuthorizationServerOptions, createAuthorizationServer, gatewayOAuth2Verifier } from './authorization-server.js'
 import type { KeyStore, KeyUsage } from '../quotas/index.js'
 import { type GatewayProviderOptions, createGatewayProvider, storeCredentials } from './gateway-quotas.js'
+import { type MockGatewayTls, createGatewayServer } from './tls.js'
 
 /**
  * Options of {@link startMockGateway}. The provider side (`quotas`, `keyStore`, `usageLog`, `admin`) is
@@ -48,6 +49,19 @@ export interface MockGatewayOptions extends GatewayProviderOptions {
    * (already partner-side).
    */
   readonly encryption?: FieldEncryption | MastercardEncryptionConfig | ApisignEncryptionConfig
+  /**
+   * The partner's own keys, as in a real MDES set-up where the two sides have separate key pairs: the
+   * private key it decrypts requests with (the pair of the client's `encryptionCertificate`), and the
+   * certificate it encrypts responses to (the client's, the pair of the client's `privateKey`). Without
+   * them the gateway uses the client config's own keys, which only works when the client encrypts to
+   * its own certificate.
+   */
+  readonly partnerKeys?: PartnerKeys
+  /**
+   * Run the partner's clock this far ahead (negative: behind) of `now`, ms: verification windows and the
+   * `Date` header both use it, to rehearse clock-skew handling. Default 0.
+   */
+  readonly clockOffsetMs?: number
   /** Default 0 (a free port). */
   readonly port?: number
   /** Always a loopback address. Default 127.0.0.1. */
@@ -56,6 +70,8 @@ export interface MockGatewayOptions extends GatewayProviderOptions {
   readonly log?: (line: string) => void
   /** Put the acceptable signature base string in 401 bodies, as gateways do. Default true. */
   readonly debug?: boolean
+  /** Serve HTTPS with this certificate, optionally requiring client certificates (mTLS). Default: HTTP. */
+  readonly tls?: MockGatewayTls
   /**
    * The OAuth 1.0a verdict (and so the 401 body) for an unknown consumer key: the gateway's own
    * `ERR_OAUTH1_UNKNOWN_CONSUMER` (default) or `'signature-invalid'`, indistinguishable from a bad signature.
@@ -72,7 +88,7 @@ export interface MockGatewayOptions extends GatewayProviderOptions {
 
 /** A running mock gateway. */
 export interface MockGateway {
-  /** Base URL including the spec's server base path, e.g. `http://127.0.0.1:40123/mini`. */
+  /** Base URL including the spec's server base path, e.g. `http://127.0.0.1:40123/mini` (`https:` with `tls`). */
   readonly url: string
   /** The authorization server, when `authorizationServer` was given. */
   readonly authorizationServer?: AuthorizationServer
@@ -100,7 +116,8 @@ interface Guard {
 
 function loadSpec(spec: MockGatewayOptions['spec']): Record<string, unknown> {
   if (typeof spec !== 'string') return spec
-  const text = readFileSync(spec, 'utf8')
+  // A missing or unreadable file is ERR_FILE_NOT_FOUND / ERR_FILE_UNREADABLE naming it, not a raw ENOENT.
+  const text = readSourceFile(spec, 'spec').toString('utf8')
   try {
     return (spec.endsWith('.json') ? JSON.parse(text) : parseYaml(text)) as Record<string, unknown>
   } catch (cause) {
@@ -181,27 +198,47 @@ type Mapping = { element: string; obj: string }
 const invert = (list: unknown): Mapping[] => ((list as Mapping[] | undefined) ?? []).map(({ element, obj }) => ({ element: obj, obj: element }))
 const invertTyped = (list: unknown) => ((list as Array<{ from: string; to: string }> | undefined) ?? []).map(({ from, to }) => ({ from: to, to: from }))
 
+/** The partner's own encryption keys (see {@link MockGatewayOptions.partnerKeys}). */
+export interface PartnerKeys {
+  /** The partner's private key: decrypts the fields clients encrypt to the partner's certificate. */
+  readonly decryptionKey: KeyMaterial
+  /** The certificate the partner encrypts responses to: the client's, as uploaded to the partner. */
+  readonly encryptionCertificate: KeyMaterial
+}
+
+const CLIENT_KEY_FIELDS = ['privateKey', 'keyStore', 'keyStoreAlias', 'keyStorePassword', 'encryptionCertificate', 'encryptionKey', 'publicKeyFingerprint', 'decryptionKey', 'kid']
+
 /**
  * The partner's side of a client encryption config: what the client encrypts, the partner decrypts (at
- * the inverse mapping), and what the client decrypts, the partner encrypts.
+ * the inverse mapping), and what the client decrypts, the partner encrypts. With `keys`, the client's
+ * keys are replaced by the partner's own (its decryption key, the client's certificate); the `kid` is
+ * then computed from that certificate.
  *
  * @example
  * ```ts
- * const gatewaySide = createEncryption(partnerView(clientEncryptionConfig))
+ * const gatewaySide = createEncryption(partnerView(clientEncryptionConfig, { decryptionKey: './partner-key.pem', encryptionCertificate: './client-cert.pem' }))
  * ```
  */
-export function partnerView(config: Record<string, unknown>): Record<string, unknown> {
+export function partnerView(config: Record<string, unknown>, keys?: PartnerKeys): Record<string, unknown> {
+  const rekey = (c: Record<string, unknown>, typed: boolean): Record<string, unknown> => {
+    if (keys === undefined) return c
+    if (keys === null || typeof keys !== 'object' || keys.decryptionKey === undefined || keys.encryptionCertificate === undefined) {
+      throw new TypeError('partnerKeys must be { decryptionKey, encryptionCertificate }')
+    }
+    const rest = Object.fromEntries(Object.entries(c).filter(([k]) => !CLIENT_KEY_FIELDS.includes(k)))
+    return { ...rest, encryptionCertificate: keys.encryptionCertificate, [typed ? 'decryptionKey' : 'privateKey']: keys.decryptionKey }
+  }
   if (Array.isArray(config['paths'])) {
-    return {
+    return rekey({
       ...config,
       paths: (config['paths'] as Array<Record<string, unknown>>).map((p) => ({ ...p, toEncrypt: invert(p['toDecrypt']), toDecrypt: invert(p['toEncrypt']) })),
-    }
+    }, false)
   }
   if (Array.isArray(config['endpoints'])) {
-    return {
+    return rekey({
       ...config,
       endpoints: (config['endpoints'] as Array<Record<string, unknown>>).map((e) => ({ ...e, encrypt: invertTyped(e['decrypt']), decrypt: invertTyped(e['encrypt']) })),
-    }
+    }, true)
   }
   return config
 }
@@ -231,7 +268,10 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
   const limits = resolveGatewayLimits(options.limits)
   const spec = loadSpec(options.spec)
   if (typeof spec['paths'] !== 'object' || spec['paths'] === null) throw new ApisignError('ERR_SPEC_INVALID', 'spec has no paths')
-  const now = options.now ?? Date.now
+  const offset = options.clockOffsetMs ?? 0
+  if (typeof offset !== 'number' || !Number.isFinite(offset)) throw new TypeError(`clockOffsetMs must be a finite number of ms. Received ${String(offset)}`)
+  const baseNow = options.now ?? Date.now
+  const now = offset === 0 ? baseNow : () => baseNow() + offset
   const basePath = basePathOf(spec)
   const index = indexOperations(spec)
   const provider = createGatewayProvider(options)
@@ -340,7 +380,7 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
       ? undefined
       : typeof (options.encryption as FieldEncryption).encrypt === 'function'
         ? (options.encryption as FieldEncryption)
-        : createEncryption(partnerView(options.encryption as unknown as Record<string, unknown>))
+        : createEncryption(partnerView(options.encryption as unknown as Record<string, unknown>, options.partnerKeys))
   const routes: Route[] = Object.entries(spec['paths'] as Record<string, Record<string, unknown>>).map(([template, item]) => ({
     template,
     pattern: new RegExp(`^${template.replace(/[.*+?^${}()|[\]\\]/g, (c) => (c === '{' || c === '}' ? c : `\\${c}`)).replace(/\{[^}]+\}/g, '[^/]+')}$`),
@@ -352,7 +392,9 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
   // Per request: what the usage record needs (set by handle, read when the response is finished).
   const seen = new WeakMap<ServerResponse, { principal?: string; operation?: string; code?: string; bytesIn: number; bytesOut: number; rateHeaders?: Readonly<Record<string, string>> }>()
   const send = (res: ServerResponse, status: number, body: unknown, extraHeaders: Record<string, string | undefined> = {}) => {
-    const headers: Record<string, string> = { ...seen.get(res)?.rateHeaders }
+    // The partner's clock, offset included: what a client learns its skew from.
+    res.sendDate = false
+    const headers: Record<string, string> = { ...seen.get(res)?.rateHeaders, date: new Date(now()).toUTCString() }
     for (const [k, v] of Object.entries(extraHeaders)) if (v !== undefined) headers[k] = v
     if (body === undefined) {
       res.writeHead(status, headers).end()
@@ -463,7 +505,8 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
     log(`${status} ${reasonCode}`)
     send(res, status, { Errors: { Error: [{ Source: 'Gateway', ReasonCode: reasonCode, Description: description, Recoverable: false }] } })
   }
-  const server = createServer(serverOptions(limits), (req, res) => {
+  const scheme = options.tls === undefined ? 'http' : 'https'
+  const server = createGatewayServer(options.tls, serverOptions(limits), (req, res) => {
     // Usage: one event per request once its answer is sent (key, operation and code set by handle()).
     const started = Date.now()
     const info: { principal?: string; operation?: string; code?: string; bytesIn: number; bytesOut: number } = { bytesIn: 0, bytesOut: 0 }
@@ -484,11 +527,13 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
     })
     // A target that is not origin-form, or a malformed Host, is the client's error (400), answered
     // before the body is read; an oversized body is refused (413) without being buffered.
-    const target = requestTarget(req)
-    if (target === undefined) {
+    const origin = requestTarget(req)
+    if (origin === undefined) {
       res.setHeader('connection', 'close')
       return gatewayError(res, 400, 'INVALID_REQUEST', 'malformed Host header or request target')
     }
+    // Verified as the URL the client signed: https when serving TLS.
+    const target = { ...origin, url: origin.url.replace(/^http:/, `${scheme}:`) }
     const tooLarge = JSON.stringify({ Errors: { Error: [{ Source: 'Gateway', ReasonCode: 'PAYLOAD_TOO_LARGE', Description: `request body exceeds ${limits.maxBodyBytes} bytes`, Recoverable: false }] } })
     readBodyWithin(req, limits.maxBodyBytes, tooLarge)
       .then((raw) => (raw === undefined ? log(`${req.method ?? 'GET'} ${target.pathname} -> 413 PAYLOAD_TOO_LARGE`) : handle(req, res, raw, target)))
@@ -498,18 +543,24 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
   })
   applyServerLimits(server, limits)
   const host = options.host ?? '127.0.0.1'
+  const port = options.port ?? 0
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError(`port must be an integer from 0 to 65535. Received ${String(port)}`)
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(options.port ?? 0, host, resolve)
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') reject(new ApisignError('ERR_PORT_IN_USE', `port ${port} on ${host} is in use; pick another with port (or 0 for a free one)`, { cause: error }))
+      else if (error.code === 'EACCES') reject(new ApisignError('ERR_CONFIG_INVALID', `port ${port} on ${host} needs privileges; use a port above 1023`, { cause: error }))
+      else reject(error)
+    })
+    server.listen(port, host, resolve)
   })
-  const { port } = server.address() as AddressInfo
+  const { port: bound } = server.address() as AddressInfo
   try {
     await provider.start()
   } catch (error) {
     await new Promise<void>((resolve) => server.close(() => resolve()))
     throw error
   }
-  const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+  const origin = `${options.tls === undefined ? 'http' : 'https'}://${host.includes(':') ? `[${host}]` : host}:${bound}`
   if (options.authorizationServer !== undefined) authorizationServer = createAuthorizationServer(options.authorizationServer, origin, `${origin}${basePath}`)
   return {
     url: `${origin}${basePath}`,

@@ -86,7 +86,7 @@ describe('apisign doctor', () => {
     expect(r.code).toBe(0)
     expect(report.ok).toBe(true)
     expect(Object.fromEntries(report.checks.map((c) => [c.id, c.status]))).toEqual({
-      profile: 'pass', host: 'pass', 'key-permissions': 'pass', 'signing-key': 'pass', 'key-certificate': 'pass', 'signing-certificate': 'pass',
+      environment: 'pass', profile: 'pass', host: 'pass', 'key-permissions': 'pass', 'signing-key': 'pass', 'key-certificate': 'pass', 'signing-certificate': 'pass',
       'encryption-certificate': 'pass', 'decryption-key-permissions': 'pass', 'decryption-key': 'pass',
     })
     expect(report.checks.find((c) => c.id === 'encryption-certificate')?.message).toMatch(/kid [0-9a-f]{64}/)

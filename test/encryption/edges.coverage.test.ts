@@ -220,15 +220,18 @@ describe('mapping forms', () => {
     expect(enc.decrypt({ url: '/over', body: { card: { stale: true }, enc: token('5123') } }).body).toEqual({ card: '5123' })
   })
 
-  it('decrypt leaves nodes that hold no token alone, and returns the very same body', () => {
+  it('decrypt leaves absent values and objects without a token alone (the very same body), and refuses plain values', () => {
     const enc = createEncryption(jwe([{ path: '/r', toDecrypt: [{ element: 'enc', obj: 'card' }] }]))
-    for (const body of [{ enc: 42 }, { enc: { other: 'x' } }, { enc: null }]) {
+    for (const body of [{ enc: { other: 'x' } }, { enc: null }]) {
       expect(enc.decrypt({ url: '/r', body }).body).toBe(body)
     }
     const old = createEncryption(legacy([{ path: '/r', toDecrypt: [{ element: 'enc', obj: 'card' }] }]))
-    for (const body of [{ enc: 'text' }, { enc: { iv: '00' } }]) {
+    for (const body of [{ enc: { iv: '00' } }, { enc: { encryptedValue: null } }]) {
       expect(old.decrypt({ url: '/r', body }).body).toBe(body)
     }
+    // A plain value where the encrypted one should be is an error (both references refuse it too).
+    expect(failure(() => enc.decrypt({ url: '/r', body: { enc: 42 } })).code).toBe('ERR_ENCRYPTION_CONFIG')
+    expect(failure(() => old.decrypt({ url: '/r', body: { enc: 'text' } })).code).toBe('ERR_ENCRYPTION_CONFIG')
   })
 
   it('decrypt without a private key is a config error, raised when it is needed', () => {

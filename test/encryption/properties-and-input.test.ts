@@ -112,7 +112,7 @@ describe('bad input', () => {
     ['legacy: no iv/key names', legacy(ok, { ivFieldName: undefined })],
     ['legacy: half a header pair', legacy(ok, { ivHeaderName: 'x-iv' })],
     ['legacy: header mode with two paths', legacy([{ path: '/r', toEncrypt: [{ element: 'a', obj: 'b' }, { element: 'c', obj: 'd' }] }], { ivHeaderName: 'x-iv', encryptedKeyHeaderName: 'x-key' })],
-    ['keyStore without password', { ...jwe(ok), privateKey: undefined, keyStore: readShared('keys/encryption/keystore.p12.b64') }],
+    ['a keyStorePassword that is not a string', { ...jwe(ok), privateKey: undefined, keyStore: readShared('keys/encryption/keystore.p12.b64'), keyStorePassword: 7 }],
   ])('%s is ERR_ENCRYPTION_CONFIG', (_name, config) => {
     expect(codeOf(() => createEncryption(config as Record<string, unknown>, { keyFilePermissions: 'ignore' }))).toBe('ERR_ENCRYPTION_CONFIG')
   })

@@ -2,11 +2,13 @@
 // library (`import 'apisign/oauth1'`) and the `apisign` bin from there. Catches a missing `files` entry,
 // a broken `exports` map or a bin without its shebang, which tests against src/ cannot see.
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { REPO_ROOT, sharedPath } from '../helpers/shared.js'
+
+const pkgVersion = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version
 
 const work = mkdtempSync(join(tmpdir(), 'apisign-pack-'))
 const app = join(work, 'app')
@@ -55,4 +57,38 @@ describe('the packed package', () => {
       'GET&https%3A%2F%2Fapi.example.com%2Fv1%2Fitems&oauth_body_hash%3D47DEQpj8HBSa%2B%2FTImW%2B5JCeuQeRkm5NMpJWZG3hSuFU%3D%26oauth_consumer_key%3Dck%26oauth_nonce%3Dn%26oauth_signature_method%3DRSA-SHA256%26oauth_timestamp%3D1%26oauth_version%3D1.0%26x%3D1',
     )
   })
+
+  it('prepack builds, so a clean clone packs a complete package', () => {
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+    expect(pkg.scripts['prepack']).toBe('npm run build')
+    expect(statSync(join(app, 'node_modules/apisign/dist/cli/main.js')).isFile()).toBe(true)
+  })
+
+  it('apisign --version, apisign alone prints the help, help marks required options', () => {
+    const bin = join(app, 'node_modules/.bin/apisign')
+    expect(execFileSync(bin, ['--version'], { cwd: app, encoding: 'utf8' }).trim()).toBe(pkgVersion)
+    const help = execFileSync(bin, [], { cwd: app, encoding: 'utf8' })
+    expect(help).toMatch(/^Usage: apisign/)
+    for (const command of ['generate', 'mock', 'doctor', 'encryption']) expect(help).toContain(command)
+    const generateHelp = execFileSync(bin, ['generate', '--help'], { cwd: app, encoding: 'utf8' })
+    expect(generateHelp).toMatch(/--spec <fileOrUrl>\s+\(required\) OpenAPI spec/)
+    expect(generateHelp).toMatch(/--name <name>\s+client name/)
+  })
+
+  it('CommonJS: require() of the ESM package works on Node >= 20.19', () => {
+    const out = execFileSync(process.execPath, ['-e', "const { signRequest } = require('apisign/oauth1'); const { createClient } = require('apisign/http'); console.log(typeof signRequest, typeof createClient)"], { cwd: app, encoding: 'utf8' })
+    expect(out.trim()).toBe('function function')
+  })
+
+  it('the installed bin generates the real MDES client in a folder without any tsconfig, and it type-checks under strict NodeNext', () => {
+    // The case of issue 14 item 2: hey-api installed under node_modules of a project with no tsconfig.
+    for (let d = app; d !== dirname(d); d = dirname(d)) expect(readdirSync(d).filter((f) => /^tsconfig.*\.json$/.test(f)), d).toEqual([])
+    execFileSync(join(app, 'node_modules/.bin/apisign'), ['generate', '--spec', join(REPO_ROOT, 'test/codegen/fixtures/mdes-digital-enablement.yaml'), '--out', 'src', '--name', 'mdes', '--json'], { cwd: app, stdio: 'pipe' })
+    const files = (dir: string): string[] => readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? files(join(dir, f)) : [join(dir, f)]))
+    const ts = files(join(app, 'src/mdes')).filter((f) => f.endsWith('.ts'))
+    const imports = ts.flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/from '(\.{1,2}\/[^']+)'/g)].map((m) => m[1] as string))
+    expect(imports.length).toBeGreaterThan(5)
+    expect(imports.filter((i) => !i.endsWith('.js'))).toEqual([])
+    execFileSync(process.execPath, [join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--lib', 'es2023,dom,dom.iterable', '--skipLibCheck', ...ts], { cwd: app, stdio: 'pipe' })
+  }, 120_000)
 })

@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import type { CliIo } from '../io.js'
 import { registerDoctor } from './doctor.js'
 import { registerEncryption } from './encryption.js'
+import { registerEncryptionInit } from './encryption-init.js'
 import { registerGenerate } from './generate.js'
 import { registerKeys } from './keys.js'
 import { registerOAuth1 } from './oauth1.js'
@@ -18,6 +19,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerOAuth2,
   registerKeys,
   registerEncryption,
+  registerEncryptionInit,
   registerVerify,
   registerGenerate,
   registerSchemes,

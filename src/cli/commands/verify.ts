@@ -12,6 +12,7 @@ import { type RegisteredClient, startMockGateway } from '../../testing/index.js'
 import { mockProviderOptions } from '../../testing/gateway-cli.js'
 import { createOAuth1Verifier } from '../../verify/index.js'
 import { CliExit, type CliIo, durationFlag, numberFlag, printResult, readInputFile } from '../io.js'
+import { mockTls, parseDuration, partnerKeysFor, profileEncryptionConfig, readEncryptionConfigFile } from '../mock-partner.js'
 
 function readJsonFile(io: CliIo, path: string, what: string): unknown {
   try {
@@ -63,10 +64,16 @@ export function registerVerify(program: Command, io: CliIo): void {
     .command('mock')
     .description('Run a local mock gateway (127.0.0.1) for an OpenAPI spec: verifies signatures, answers with the spec examples')
     .requiredOption('--spec <file>', 'OpenAPI 3.x spec (YAML or JSON)')
-    .option('--profile <name>', 'accept the consumer key and key of this apisign.config.json profile')
+    .option('--profile <name>', 'be the partner of this apisign.config.json profile: accept its consumer key and key, apply its encryption config partner-side')
     .option('--consumer-key <key>', 'accept this consumer key (with --public-key)')
     .option('--public-key <file>', 'its public key or certificate')
-    .option('--encryption-config <file>', 'the client encryption config (the gateway applies the partner side)')
+    .option('--encryption-config <file>', 'the client encryption config (the gateway applies the partner side; default: the profile\'s)')
+    .option('--partner-key <file>', 'the partner\'s private key: decrypts what the client encrypts to its encryptionCertificate')
+    .option('--client-certificate <file>', 'the client\'s certificate, which the partner encrypts responses to')
+    .option('--clock-offset <duration>', 'run the partner clock ahead (600s) or behind (-90s): verification and the Date header')
+    .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM; npm run certs makes certs-example/out/server-cert.pem)')
+    .option('--tls-key <file>', 'its private key (PEM)')
+    .option('--tls-client-ca <file>', 'require client certificates issued by this CA (mTLS)')
     .option('--security <file>', 'JSON: server-side credentials per securitySchemes name (secrets as {"env": NAME} or {"file": path})')
     .option('--oauth2-clients <file>', 'JSON: OAuth 2.0 clients of the mock authorization server, { "<client_id>": { "keys": { "<kid>": "./public.pem" }, "scopes": [...] } }')
     .option('--port <port>', 'port (default: a free one)', '0')
@@ -76,7 +83,7 @@ export function registerVerify(program: Command, io: CliIo): void {
     .option('--usage-log <file>', 'append one NDJSON line per request (key, operation, status, code, bytes)')
     .option('--admin-port <port>', 'serve the JSON admin API (usage, keys: issue, roll, revoke) on this 127.0.0.1 port (0: a free one); bearer token from APISIGN_ADMIN_TOKEN (required)')
     .option('--json', 'print { url } as one JSON object once listening')
-    .action(async (flags: { spec: string; profile?: string; consumerKey?: string; publicKey?: string; encryptionConfig?: string; security?: string; oauth2Clients?: string; port: string; quota?: string; quotaRedis?: string; keyStore?: string; usageLog?: string; adminPort?: string; json?: boolean }) => {
+    .action(async (flags: { spec: string; profile?: string; consumerKey?: string; publicKey?: string; encryptionConfig?: string; partnerKey?: string; clientCertificate?: string; clockOffset?: string; tlsCert?: string; tlsKey?: string; tlsClientCa?: string; security?: string; oauth2Clients?: string; port: string; quota?: string; quotaRedis?: string; keyStore?: string; usageLog?: string; adminPort?: string; json?: boolean }) => {
       const port = numberFlag(flags.port, '--port', { integer: true })
       const provider = mockProviderOptions(flags, io.cwd, io.env)
       let consumers: Record<string, { key: ReturnType<typeof createPublicKey> }> | undefined
@@ -94,22 +101,27 @@ export function registerVerify(program: Command, io: CliIo): void {
       } else if (security === undefined && provider.keyStore === undefined && oauth2Clients === undefined) {
         throw new ApisignError('ERR_CLI_USAGE', 'give --profile, --consumer-key with --public-key, --security, --key-store or --oauth2-clients')
       }
-      let encryption: Record<string, unknown> | undefined
-      if (flags.encryptionConfig !== undefined) {
-        const path = resolve(io.cwd, flags.encryptionConfig)
-        encryption = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>
-        // Key paths in the config are relative to the config file.
-        for (const k of ['encryptionCertificate', 'privateKey', 'keyStore']) {
-          const v = encryption[k]
-          if (typeof v === 'string' && !v.includes('-----BEGIN')) encryption[k] = resolve(dirname(path), v)
-        }
+      const encryption =
+        flags.encryptionConfig !== undefined
+          ? readEncryptionConfigFile(resolve(io.cwd, flags.encryptionConfig), '--encryption-config')
+          : flags.profile !== undefined
+            ? await profileEncryptionConfig(io, flags.profile)
+            : undefined
+      if (encryption === undefined && (flags.partnerKey !== undefined || flags.clientCertificate !== undefined)) {
+        throw new ApisignError('ERR_CLI_USAGE', '--partner-key and --client-certificate need an encryption config (--encryption-config, or a --profile with one)')
       }
+      const partnerKeys = encryption === undefined ? undefined : partnerKeysFor(encryption, flags.partnerKey, flags.clientCertificate, io.cwd)
+      if (port < 0 || port > 65535) throw new ApisignError('ERR_CLI_USAGE', '--port must be an integer from 0 to 65535')
+      const tls = mockTls(flags.tlsCert, flags.tlsKey, flags.tlsClientCa, io.cwd)
       const gateway = await startMockGateway({
         spec: resolve(io.cwd, flags.spec),
         ...(consumers === undefined ? {} : { consumers }),
         ...(security === undefined ? {} : { security }),
         ...(oauth2Clients === undefined ? {} : { authorizationServer: { clients: oauth2Clients } }),
         ...(encryption === undefined ? {} : { encryption: encryption as unknown as MastercardEncryptionConfig }),
+        ...(partnerKeys === undefined ? {} : { partnerKeys }),
+        ...(flags.clockOffset === undefined ? {} : { clockOffsetMs: parseDuration(flags.clockOffset, '--clock-offset') }),
+        ...(tls === undefined ? {} : { tls }),
         port,
         log: (line) => io.stderr(`${line}\n`),
         ...provider,
