@@ -129,6 +129,9 @@ export interface ApisignErrorOptions {
   readonly details?: Readonly<Record<string, unknown>>
 }
 
+// Marks every ApisignError, whichever copy of this module made it (see isApisignError).
+const BRAND = Symbol.for('apisign.ApisignError')
+
 /**
  * The single error class of apisign. Switch on `code`.
  *
@@ -147,6 +150,7 @@ export class ApisignError extends Error {
   constructor(code: ApisignErrorCode, message: string, options: ApisignErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
     this.name = 'ApisignError'
+    Object.defineProperty(this, BRAND, { value: true })
     this.code = code
     this.details = options.details
   }
@@ -166,7 +170,10 @@ export class ApisignError extends Error {
  * ```
  */
 export function isApisignError(value: unknown, code?: ApisignErrorCode): value is ApisignError {
-  return value instanceof ApisignError && (code === undefined || value.code === code)
+  // The brand, not only `instanceof`: a second copy of this module (two apisign versions installed, a
+  // module registry reset, a command group imported lazily after one) makes errors of another class.
+  const branded = value instanceof ApisignError || (value !== null && typeof value === 'object' && (value as Record<symbol, unknown>)[BRAND] === true)
+  return branded && (code === undefined || (value as ApisignError).code === code)
 }
 
 /**

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { Command, CommanderError, Help, type Option } from 'commander'
 import { ApisignError } from '../errors.js'
 import { CliExit, type CliIo, printError, processIo } from './io.js'
-import { COMMANDS } from './commands/index.js'
+import { groupsFor } from './commands/index.js'
 
 /** The package's version, read from its package.json (two folders up from src/cli or dist/cli). */
 function packageVersion(): string {
@@ -39,13 +39,14 @@ export async function runCli(argv: readonly string[], io: Partial<CliIo> = {}): 
       // Commander's own usage errors are re-reported below as JSON.
       writeErr: () => undefined,
     })
-  for (const register of COMMANDS) register(program, fullIo)
   // `apisign` alone: the help (what a newcomer types first), not a usage error.
   if (argv.length === 0) {
+    for (const register of await Promise.all(groupsFor(argv).map((g) => g.load()))) register(program, fullIo)
     fullIo.stdout(program.helpInformation())
     return 0
   }
   try {
+    for (const register of await Promise.all(groupsFor(argv).map((g) => g.load()))) register(program, fullIo)
     await program.parseAsync([...argv], { from: 'user' })
     return 0
   } catch (error) {

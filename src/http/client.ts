@@ -131,7 +131,8 @@ export function createClient(options: ClientOptions): AxiosInstance {
           data: request.stream === undefined ? request.body : request.stream(),
           headers: new AxiosHeaders(request.headers),
           maxRedirects: 0,
-          maxBodyLength,
+          // maxBodyLength bounds what is held in memory; a streamed body (a file, a stream) is not held.
+          maxBodyLength: request.stream === undefined ? maxBodyLength : Number.POSITIVE_INFINITY,
           maxContentLength,
           // 3xx and errors come back to the pipeline to decide; validateStatus is applied there.
           validateStatus: () => true,

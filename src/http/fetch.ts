@@ -1,10 +1,14 @@
 // The WHATWG fetch transport over the pipeline (issue 15 item 2): a function with fetch's signature, for
 // code that does not use axios (Node's fetch, hey-api's fetch client, openapi-generator's typescript-fetch).
-import { Readable } from 'node:stream'
+import { request as httpRequest } from 'node:http'
+import { type Agent as HttpsAgent, request as httpsRequest } from 'node:https'
+import { Readable, type Transform } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib'
 import { ApisignError, describeType } from '../errors.js'
 import { type Transport, type TransportResponse, createPipeline } from '../pipeline/pipeline.js'
 import { type ClientOptions, clientAuth, pipelineOptions } from './client.js'
-import { createTlsFetch } from './tls.js'
+import { createHttpsAgent, createTlsFetch } from './tls.js'
 
 /** Options of {@link createFetch}: the client options (a loaded profile has this shape), without axios's. */
 export interface FetchClientOptions extends Omit<ClientOptions, 'axios'> {
@@ -36,6 +40,55 @@ export interface SignedFetch {
 }
 
 const NULL_BODY = new Set([101, 103, 204, 205, 304])
+
+const DECODERS: Readonly<Record<string, () => Transform>> = { gzip: createGunzip, 'x-gzip': createGunzip, deflate: createInflate, br: createBrotliDecompress }
+
+/** Send a streamed body with node:http(s) and answer with a WHATWG Response, decoded as fetch would. */
+function uploadByNodeHttp(url: URL, method: string, headers: Readonly<Record<string, string>>, body: Readable, signal: AbortSignal, agent: HttpsAgent | undefined): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest
+    const request = send(url, { method, headers, signal, ...(agent === undefined ? {} : { agent }) }, (incoming) => {
+      const status = incoming.statusCode ?? 502
+      const out = new Headers()
+      for (const [name, value] of Object.entries(incoming.headers)) if (value !== undefined) for (const v of Array.isArray(value) ? value : [value]) out.append(name, v)
+      const decode = DECODERS[(incoming.headers['content-encoding'] ?? '').trim().toLowerCase()]
+      let stream: Readable = incoming
+      if (decode !== undefined) {
+        stream = incoming.pipe(decode())
+        out.delete('content-encoding')
+        out.delete('content-length')
+      }
+      if (NULL_BODY.has(status)) incoming.resume()
+      const response = new Response(NULL_BODY.has(status) ? null : (Readable.toWeb(stream) as ReadableStream<Uint8Array>), { status, statusText: incoming.statusMessage ?? '', headers: out })
+      Object.defineProperty(response, 'url', { value: url.href })
+      resolve(response)
+    })
+    request.on('error', reject)
+    pipeline(body, request).catch(reject)
+  })
+}
+
+/**
+ * A web stream that reads from `readable` only when fetch pulls: Node 20's `Readable.toWeb` (and an async
+ * iterable body) read the whole source ahead of the socket, so a 1 GB upload would sit in memory
+ * (bench/stream.mjs measured 1 GB of RSS growth for plain fetch).
+ */
+function pulled(readable: Readable): ReadableStream<Uint8Array> {
+  const chunks = readable[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const { value, done } = await chunks.next()
+        if (done === true) controller.close()
+        else controller.enqueue(typeof value === 'string' ? Buffer.from(value, 'utf8') : value)
+      },
+      cancel(reason) {
+        readable.destroy(reason instanceof Error ? reason : undefined)
+      },
+    },
+    { highWaterMark: 1 },
+  )
+}
 
 /** Read a response body up to `limit` bytes; past that the stream is cancelled and the read refused. */
 async function readLimited(body: ReadableStream<Uint8Array> | null, limit: number): Promise<Buffer> {
@@ -93,6 +146,8 @@ export function createFetch(options: FetchClientOptions): SignedFetch {
   const pipeline = createPipeline({ ...pipelineOptions(options), auth: clientAuth(options) })
   if (options.tls !== undefined && options.fetch !== undefined) throw new TypeError('give tls or fetch, not both')
   const underlying = options.fetch ?? (options.tls !== undefined ? createTlsFetch(options.tls) : (input: string, init: RequestInit) => globalThis.fetch(input, init))
+  // Streamed uploads bypass fetch (below), so they need the same TLS settings on their own agent.
+  const uploadAgent = options.tls !== undefined && options.fetch === undefined ? createHttpsAgent(options.tls) : undefined
   const { maxContentLength } = pipeline
 
   const signedFetch = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
@@ -112,16 +167,22 @@ export function createFetch(options: FetchClientOptions): SignedFetch {
     const transport: Transport<Response> = {
       async send(wire) {
         const attemptSignal = signal === undefined ? AbortSignal.timeout(timeout) : AbortSignal.any([signal, AbortSignal.timeout(timeout)])
-        const response = await underlying(wire.url.href, {
-          method: wire.method,
-          headers: wire.headers,
-          // A streamed body goes out as a stream (half duplex, as fetch requires for a streaming upload).
-          ...(wire.stream !== undefined ? { body: Readable.toWeb(wire.stream()) as ReadableStream<Uint8Array>, duplex: 'half' } : wire.body === undefined ? {} : { body: wire.body }),
-          redirect: 'manual',
-          signal: attemptSignal,
-          ...(init.credentials === undefined ? {} : { credentials: init.credentials }),
-          ...(init.keepalive === undefined ? {} : { keepalive: init.keepalive }),
-        })
+        // A streamed upload on the default fetch goes through node:http instead: Node's fetch (undici 6 and
+        // 7 alike) keeps every chunk of a streamed request body until the process lets go of the client,
+        // so a 1 GB upload would hold 1 GB (bench/stream.mjs). A caller's own fetch is always used as given.
+        const response =
+          wire.stream !== undefined && options.fetch === undefined
+            ? await uploadByNodeHttp(wire.url, wire.method, wire.headers, wire.stream(), attemptSignal, uploadAgent)
+            : await underlying(wire.url.href, {
+                method: wire.method,
+                headers: wire.headers,
+                // A streamed body goes out as a stream (half duplex, as fetch requires for a streaming upload).
+                ...(wire.stream !== undefined ? { body: pulled(wire.stream()), duplex: 'half' } : wire.body === undefined ? {} : { body: wire.body }),
+                redirect: 'manual',
+                signal: attemptSignal,
+                ...(init.credentials === undefined ? {} : { credentials: init.credentials }),
+                ...(init.keepalive === undefined ? {} : { keepalive: init.keepalive }),
+              })
         const plain: Record<string, string> = {}
         response.headers.forEach((value, name) => {
           plain[name] = value

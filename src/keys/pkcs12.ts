@@ -2,8 +2,16 @@
 // (PRODUCT.md: node-forge only for what node:crypto cannot do). Everything it returns is a node:crypto
 // object, converted once: signing never touches forge (forge RSA is ~100x slower, reference/oauth1.md §7).
 import { type KeyObject, X509Certificate, createPrivateKey } from 'node:crypto'
-import forge from 'node-forge'
+import { createRequire } from 'node:module'
+import type * as Forge from 'node-forge'
 import { ApisignError } from '../errors.js'
+
+// node-forge is loaded on first use (a PKCS#12 file), not at import: most processes never open one, and
+// loading it costs ~75 ms of CLI start-up (issue 15 item 6).
+let loaded: typeof Forge | undefined
+const forge: typeof Forge = new Proxy({} as typeof Forge, {
+  get: (_target, name) => ((loaded ??= createRequire(import.meta.url)('node-forge') as typeof Forge) as unknown as Record<string | symbol, unknown>)[name],
+})
 
 /** What a PKCS#12 keystore held for one alias. */
 export interface KeyStoreEntry {
@@ -15,19 +23,19 @@ export interface KeyStoreEntry {
 
 interface Bag {
   attributes: Record<string, unknown[] | undefined>
-  key?: forge.pki.PrivateKey | null
-  cert?: forge.pki.Certificate | null
-  asn1?: forge.asn1.Asn1
+  key?: Forge.pki.PrivateKey | null
+  cert?: Forge.pki.Certificate | null
+  asn1?: Forge.asn1.Asn1
 }
 
-const derOf = (asn1: forge.asn1.Asn1): Buffer => Buffer.from(forge.asn1.toDer(asn1).getBytes(), 'binary')
+const derOf = (asn1: Forge.asn1.Asn1): Buffer => Buffer.from(forge.asn1.toDer(asn1).getBytes(), 'binary')
 
 function keyOf(bag: Bag): KeyObject {
   // forge parses RSA keys only; for others its bag keeps the PrivateKeyInfo ASN.1 (forge sets one of the
   // two on every key bag), which node reads or refuses below.
   const info = bag.key
-    ? forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(bag.key as forge.pki.rsa.PrivateKey))
-    : (bag.asn1 as forge.asn1.Asn1)
+    ? forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(bag.key as Forge.pki.rsa.PrivateKey))
+    : (bag.asn1 as Forge.asn1.Asn1)
   try {
     return createPrivateKey({ key: derOf(info), format: 'der', type: 'pkcs8' })
   } catch (cause) {
@@ -56,7 +64,7 @@ const nameOf = (bag: Bag): string | undefined => {
  * `what` names the source in errors (a path or "PKCS#12 content").
  */
 export function openPkcs12(bytes: Buffer, password: string, alias: string | undefined, what: string): KeyStoreEntry {
-  let p12: forge.pkcs12.Pkcs12Pfx
+  let p12: Forge.pkcs12.Pkcs12Pfx
   try {
     const asn1 = forge.asn1.fromDer(bytes.toString('binary'))
     p12 = forge.pkcs12.pkcs12FromAsn1(asn1, false, password)

@@ -347,26 +347,11 @@ export function createOAuth1Signer(options: OAuth1SignerOptions): OAuth1Signer {
 /** Options of {@link signRequest}: the signer's options and the request's, in one object. */
 export type SignRequestOptions = OAuth1SignerOptions & OAuth1Request
 
-function splitOptions(options: SignRequestOptions): [OAuth1SignerOptions, OAuth1Request] {
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`options must be an object. Received ${describeType(options)}`)
-  }
-  const { method, url, body, contentType, nonce, timestamp, precomputedBodyHash, ...signer } = options
-  const request: OAuth1Request = {
-    method,
-    url,
-    ...(body === undefined ? {} : { body }),
-    ...(contentType === undefined ? {} : { contentType }),
-    ...(precomputedBodyHash === undefined ? {} : { precomputedBodyHash }),
-    ...(nonce === undefined ? {} : { nonce }),
-    ...(timestamp === undefined ? {} : { timestamp }),
-  }
-  return [signer, request]
-}
 
 /**
- * Sign one request (one-shot form of {@link createOAuth1Signer}). A PEM string key is parsed once and
- * cached; for many requests, prefer `createOAuth1Signer` with a `KeyObject`.
+ * Sign one request (one-shot form of {@link createOAuth1Signer}). The signer it builds is kept (per key,
+ * consumer key and options), and a PEM string key is parsed once and cached, so calling it per request
+ * costs what a kept signer does.
  *
  * @example
  * ```ts
@@ -379,8 +364,51 @@ function splitOptions(options: SignRequestOptions): [OAuth1SignerOptions, OAuth1
  * ```
  */
 export function signRequest(options: SignRequestOptions): OAuth1Signature {
-  const [signer, request] = splitOptions(options)
-  return createOAuth1Signer(signer).sign(request)
+  if (options === null || typeof options !== 'object') throw new TypeError(`options must be an object. Received ${describeType(options)}`)
+  // One object is both: the signer reads only its options, prepare() only the request's fields; no copies.
+  return oneShotSigner(options).sign(options)
+}
+
+// The one-shot forms keep the signer they built (issue 15 item 7: rebuilding it per call cost more than
+// all the other non-RSA work), keyed by what makes a signer: the key (by identity, a string key by its
+// digest as resolveKey does), the consumer key and options, and the clock and randomness by identity.
+// Secrets (HMAC consumer and token secrets) are never part of a cache key: those calls build afresh.
+const signersByKey = new WeakMap<object, Map<string, OAuth1Signer>>()
+const signersByKeyText = new Map<string, OAuth1Signer>()
+const functionIds = new WeakMap<object, number>()
+const PER_KEY_LIMIT = 16
+let nextFunctionId = 1
+const idOf = (fn: unknown): string => {
+  if (fn === undefined) return ''
+  if (typeof fn !== 'function') return '?'
+  let id = functionIds.get(fn)
+  if (id === undefined) functionIds.set(fn, (id = nextFunctionId++))
+  return String(id)
+}
+
+function oneShotSigner(options: OAuth1SignerOptions): OAuth1Signer {
+  if (options === null || typeof options !== 'object' || typeof options.consumerKey !== 'string' || options.consumerSecret !== undefined || options.tokenSecret !== undefined) {
+    return createOAuth1Signer(options)
+  }
+  // The common call names only the consumer key; anything else goes into the cache key too.
+  const plain = options.dialect === undefined && options.signatureMethod === undefined && options.token === undefined && options.realm === undefined && options.bodyHash === undefined && options.now === undefined && options.randomFill === undefined
+  const rest = plain ? `=${options.consumerKey}` : [options.consumerKey, options.dialect ?? '', options.signatureMethod ?? '', options.token ?? '', options.realm ?? '', String(options.bodyHash), idOf(options.now), idOf(options.randomFill)].join('\u0000')
+  const key = options.key
+  let table: Map<string, OAuth1Signer>
+  let id = rest
+  if (typeof key === 'string') {
+    table = signersByKeyText
+    id = `${createHash('sha256').update(key).digest('base64')}\u0000${rest}`
+  } else if (key !== null && typeof key === 'object' && !(key instanceof Uint8Array)) {
+    table = signersByKey.get(key) ?? new Map()
+    signersByKey.set(key, table)
+  } else return createOAuth1Signer(options)
+  const hit = table.get(id)
+  if (hit !== undefined) return hit
+  const built = createOAuth1Signer(options)
+  if (table.size >= (table === signersByKeyText ? STRING_CACHE_LIMIT : PER_KEY_LIMIT)) table.delete(table.keys().next().value as string)
+  table.set(id, built)
+  return built
 }
 
 /**
@@ -393,6 +421,6 @@ export function signRequest(options: SignRequestOptions): OAuth1Signature {
  * ```
  */
 export async function signRequestAsync(options: SignRequestOptions): Promise<OAuth1Signature> {
-  const [signer, request] = splitOptions(options)
-  return createOAuth1Signer(signer).signAsync(request)
+  if (options === null || typeof options !== 'object') throw new TypeError(`options must be an object. Received ${describeType(options)}`)
+  return oneShotSigner(options).signAsync(options)
 }

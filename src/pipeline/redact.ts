@@ -23,12 +23,23 @@ export function redactHeaders(headers: unknown): Record<string, unknown> {
 }
 
 /**
- * Strip credentials from an error before it leaves the client: the Authorization header in
- * `config.headers` and `response.config`, and the raw `request` objects (a Node `ClientRequest` keeps
- * the header block, Authorization included, in `_header`). The signing key is never on the config.
+ * Strip credentials from an error before it leaves the client, and from every error in its `cause` chain:
+ * the Authorization header in `config.headers` and `response.config`, and the raw `request` objects (a
+ * Node `ClientRequest` keeps the header block, Authorization included, in `_header`). The signing key is
+ * never on the config.
  */
 export function redactError<T>(error: T): T {
-  if (error === null || typeof error !== 'object') return error
+  // The whole cause chain: axios wraps a stream or socket error (AxiosError.from), and the wrapped error
+  // keeps its own `request`, whose header block holds the Authorization.
+  const seen = new Set<unknown>()
+  for (let e: unknown = error; e !== null && typeof e === 'object' && !seen.has(e) && seen.size < 8; e = (e as { cause?: unknown }).cause) {
+    seen.add(e)
+    redactOne(e)
+  }
+  return error
+}
+
+function redactOne(error: object): void {
   const e = error as { config?: { headers?: unknown }; request?: unknown; response?: { config?: { headers?: unknown }; request?: unknown } }
   const scrub = (config: { headers?: unknown } | undefined) => {
     if (config && config.headers !== undefined) config.headers = redactHeaders(config.headers)
@@ -39,5 +50,4 @@ export function redactError<T>(error: T): T {
     if ('request' in e.response) e.response.request = undefined
   }
   if ('request' in e) e.request = undefined
-  return error
 }

@@ -73,7 +73,8 @@ export function fileBody(path: string): StreamBody {
   } catch (cause) {
     throw new ApisignError('ERR_FILE_NOT_FOUND', `request body file ${path} cannot be read`, { cause })
   }
-  return { [STREAM_BODY]: true, size, open: () => createReadStream(path) }
+  // Large reads: hashing and sending a big file are bound by per-chunk overhead at the 64 KiB default.
+  return { [STREAM_BODY]: true, size, open: () => createReadStream(path, { highWaterMark: 4 * 1024 * 1024 }) }
 }
 
 /**

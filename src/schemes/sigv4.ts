@@ -1,11 +1,17 @@
 // AWS Signature Version 4 through @smithy/signature-v4 (a well-kept, typed implementation; we do not write
 // SigV4 ourselves), as an AuthApplier: re-signed per attempt with the client's skew-corrected clock, and
 // credentials from a provider (rotation without restart).
-import { Sha256 } from '@aws-crypto/sha256-js'
-import { HttpRequest } from '@smithy/protocol-http'
-import { SignatureV4 } from '@smithy/signature-v4'
 import type { AuthApplier } from '../pipeline/types.js'
 import type { CredentialProvider } from './appliers.js'
+
+// @smithy/signature-v4 and its hash are loaded on first use (~110 ms of start-up otherwise charged to every
+// importer of the scheme table: the CLI, createClient, the mock gateway, codegen), shared with the verifier.
+let loading: Promise<{ SignatureV4: typeof import('@smithy/signature-v4').SignatureV4; HttpRequest: typeof import('@smithy/protocol-http').HttpRequest; Sha256: typeof import('@aws-crypto/sha256-js').Sha256 }> | undefined
+/** The SigV4 libraries, imported once. */
+export function smithy() {
+  loading ??= Promise.all([import('@smithy/signature-v4'), import('@smithy/protocol-http'), import('@aws-crypto/sha256-js')]).then(([sig, http, sha]) => ({ SignatureV4: sig.SignatureV4, HttpRequest: http.HttpRequest, Sha256: sha.Sha256 }))
+  return loading
+}
 
 /** AWS-style credentials. */
 export interface SigV4Credentials {
@@ -71,7 +77,8 @@ export function sigv4Auth(options: SigV4Options): AuthApplier {
             }
           },
         }
-  const signer = new SignatureV4({
+  const lib = smithy()
+  const signer = lib.then(({ SignatureV4, Sha256 }) => new SignatureV4({
     credentials: async () => {
       const c = await provider.get()
       return { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, ...(c.sessionToken === undefined ? {} : { sessionToken: c.sessionToken }) }
@@ -81,7 +88,9 @@ export function sigv4Auth(options: SigV4Options): AuthApplier {
     sha256: Sha256,
     applyChecksum: options.contentSha256Header === true,
     uriEscapePath: true,
-  })
+  }))
+  // Loaded once, on first use: an unhandled rejection is never left behind when no request comes.
+  signer.catch(() => undefined)
   return {
     async apply(request, context) {
       const query = sigv4Query(request.url)
@@ -91,7 +100,8 @@ export function sigv4Auth(options: SigV4Options): AuthApplier {
       // A streamed body: SigV4 takes the payload hash from x-amz-content-sha256 (signed and sent), computed
       // by streaming the body once, instead of the bytes.
       if (request.streamed !== undefined) headers['x-amz-content-sha256'] = (await request.streamed.digest('sha256')).toString('hex')
-      const signed = await signer.sign(
+      const { HttpRequest } = await lib
+      const signed = await (await signer).sign(
         new HttpRequest({
           method: request.method,
           protocol: request.url.protocol,

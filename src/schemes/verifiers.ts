@@ -1,14 +1,11 @@
 // Server-side checks of the simple schemes (JWT bearer + X-Api-Key, API key, Basic, provider-issued bearer
 // tokens, SigV4), all behind the SchemeVerifier interface the mock gateway composes per operation.
 import { createHash, timingSafeEqual } from 'node:crypto'
-import { Sha256 } from '@aws-crypto/sha256-js'
-import { HttpRequest } from '@smithy/protocol-http'
-import { SignatureV4 } from '@smithy/signature-v4'
 import { isApisignError } from '../errors.js'
 import { type Duration, durationOption } from '../option-values.js'
 import type { ReceivedRequest } from '../pipeline/types.js'
 import { verifyJwt } from './jwt.js'
-import { sigv4Query } from './sigv4.js'
+import { sigv4Query, smithy } from './sigv4.js'
 import { type ExpiringSecret, type SchemeVerdict, type SchemeVerifier, type SecretsByKeyId, bodyBytes, fail, headerValue, invalidReceived, isLive, liveSecrets, secretOf } from './verifier-types.js'
 
 // Constant-time comparison of values of any length: compare their SHA-256 digests.
@@ -308,6 +305,7 @@ export function createSigV4Verifier(options: SigV4VerifierOptions): SchemeVerifi
       const query = sigv4Query(url)
       const given = Buffer.from(signature, 'hex')
       let ok = false
+      const { SignatureV4, HttpRequest, Sha256 } = await smithy()
       for (const secretAccessKey of secrets.length > 0 ? secrets : ['\u0000apisign-dummy-secret']) {
         const signer = new SignatureV4({ credentials: { accessKeyId, secretAccessKey }, region, service, sha256: Sha256, uriEscapePath: true, applyChecksum: names.includes('x-amz-content-sha256') })
         const resigned = await signer.sign(

@@ -5,10 +5,11 @@ import { createPublicKey } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Readable } from 'node:stream'
 import { inspect } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeCerts } from '../../certs-example/make-certs.mjs'
-import { createClient, createFetch, createHttpsAgent, resolveClientTls } from '../../src/http/index.js'
+import { createClient, createFetch, createHttpsAgent, resolveClientTls, streamBody } from '../../src/http/index.js'
 import { loadSigningKey } from '../../src/keys/index.js'
 import { loadProfile } from '../../src/profiles/index.js'
 import { type MockGateway, startMockGateway } from '../../src/testing/index.js'
@@ -92,6 +93,14 @@ describe('mTLS: the gateway requires a client certificate from its CA', () => {
     const bare = createFetch({ baseURL: gateway.url, auth, tls: { ca: certs.caCert }, retry: false })
     await expect(bare('/payments/p1')).rejects.toThrow()
     expect(() => createFetch({ baseURL: gateway.url, auth, tls: { ca: certs.caCert }, fetch: globalThis.fetch })).toThrow(TypeError)
+  })
+  it('createFetch over mTLS: a streamed upload (sent through node:https, not fetch) carries the same TLS settings', async () => {
+    const signedFetch = createFetch({ baseURL: gateway.url, auth, tls: { ca: certs.caCert, cert: certs.clientCert, key: certs.clientKey }, limits: { streamThreshold: 16 } })
+    const json = JSON.stringify({ amount: 1000, currency: 'EUR', reference: 'x'.repeat(64) })
+    const response = await signedFetch('/payments', { method: 'POST', headers: { 'content-type': 'application/json' }, body: streamBody(() => Readable.from([Buffer.from(json)]), { size: Buffer.byteLength(json) }) as unknown as NonNullable<RequestInit["body"]> })
+    expect(response.status).toBeLessThan(300)
+    const seen = gateway.requests.at(-1)
+    expect(seen).toMatchObject({ method: 'POST', status: response.status })
   })
   it('a profile with tls (cert + key, or p12 + passphrase from the environment) calls it', async () => {
     const cfgDir = mkdtempSync(join(dir, 'profile-'))

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs'
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { isApisignError } from '../../src/errors.js'
@@ -16,6 +17,9 @@ const base: SignRequestOptions = {
 
 describe('signRequestAsync never blocks the event loop', () => {
   it('a setImmediate scheduled just before it has fired by the time it resolves', async () => {
+    // Start from the poll phase (an I/O callback), so the check phase (setImmediate) comes next and a
+    // threadpool callback only in the next poll: deterministic whichever phase the runner was in.
+    await new Promise((resolve) => stat('.', resolve))
     let fired = false
     setImmediate(() => {
       fired = true
@@ -135,5 +139,30 @@ describe('verifyBaseStringAsync', () => {
     expect(await verifyBaseStringAsync(sbs, signBaseString(sbs, hmac, material), hmac, material)).toBe(true)
     expect(await verifyBaseStringAsync(sbs, 'AAAA', hmac, material)).toBe(false)
     await expect(verifyBaseStringAsync(sbs, 'AAAA', hmac, {} as never)).rejects.toThrow()
+  })
+})
+
+describe('the one-shot signRequest keeps the signer it built (issue 15 item 7)', () => {
+  const fixed = { ...base, nonce: 'fixednonce', timestamp: 1_700_000_000 }
+  it('gives what a fresh signer gives, for every option that makes a signer', () => {
+    const pemKey = pem
+    for (const options of [fixed, { ...fixed, key: pemKey }, { ...fixed, consumerKey: 'ck!2' }, { ...fixed, dialect: 'compat' as const }, { ...fixed, signatureMethod: 'RSA-PSS' as const }]) {
+      const first = signRequest(options)
+      const again = signRequest(options)
+      if (options.signatureMethod !== 'RSA-PSS') expect(again.authorizationHeader).toBe(first.authorizationHeader)
+      expect(again.signatureBaseString).toBe(first.signatureBaseString)
+      expect(first.oauthParams.find(([n]) => n === 'oauth_consumer_key')?.[1]).toBe(options.consumerKey)
+    }
+    expect(signRequest({ ...fixed, consumerKey: 'ck!2' }).authorizationHeader).not.toBe(signRequest(fixed).authorizationHeader)
+  })
+  it('a different clock or randomness is a different signer; HMAC secrets are never cached', () => {
+    const at = (ms: number) => signRequest({ ...base, now: () => ms }).timestamp
+    expect([at(1_000_000), at(2_000_000)]).toEqual(['1000', '2000'])
+    const hmac = { method: 'GET', url: 'https://api.example.com/x', consumerKey: 'ck', dialect: 'rfc5849' as const, signatureMethod: 'HMAC-SHA256' as const, nonce: 'n', timestamp: 1 }
+    expect(signRequest({ ...hmac, consumerSecret: 'a' }).signature).not.toBe(signRequest({ ...hmac, consumerSecret: 'b' }).signature)
+  })
+  it('many consumer keys on one key stay bounded and correct', () => {
+    for (let i = 0; i < 40; i++) expect(signRequest({ ...fixed, consumerKey: `ck!${i}` }).oauthParams.find(([n]) => n === 'oauth_consumer_key')?.[1]).toBe(`ck!${i}`)
+    for (let i = 0; i < 40; i++) expect(signRequest({ ...fixed, key: pem, consumerKey: `pem!${i}` }).oauthParams.find(([n]) => n === 'oauth_consumer_key')?.[1]).toBe(`pem!${i}`)
   })
 })

@@ -2,8 +2,10 @@
 // not poison the client (a capped clock offset, learned only from a response that blames the time; a
 // response over maxContentLength is not retried).
 import { createPrivateKey } from 'node:crypto'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { isApisignError } from '../../src/errors.js'
+import { inspect } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { redactError } from '../../src/pipeline/redact.js'
+import { ApisignError, isApisignError } from '../../src/errors.js'
 import { createClient } from '../../src/http/index.js'
 import { type Transport, type TransportResponse, type WireRequest, blamesTime, createPipeline } from '../../src/pipeline/pipeline.js'
 import type { AuthApplier, AuthResponse } from '../../src/pipeline/types.js'
@@ -208,5 +210,31 @@ describe('issue 13 item 9: one response cannot poison the client', () => {
     const e = await rejection(api.get('/v1/items'))
     expect((e as { code?: string }).code).toBe('ERR_BAD_RESPONSE')
     expect(server.received).toHaveLength(1)
+  })
+})
+
+describe('redaction', () => {
+  it('strips credentials from every error of the cause chain (axios wraps stream errors with their own request)', () => {
+    const inner = { request: { _header: 'PUT / HTTP/1.1\r\nauthorization: OAuth oauth_signature="x"\r\n' }, config: { headers: { Authorization: 'OAuth oauth_signature="x"' } } }
+    const outer = Object.assign(new Error('outer'), { cause: Object.assign(new Error('middle'), { cause: inner, request: {} }), config: { headers: { authorization: 'Bearer t' } } })
+    redactError(outer)
+    const text = inspect(outer, { depth: 10, showHidden: true })
+    expect(text).not.toContain('oauth_signature')
+    expect(text).not.toContain('Bearer t')
+    const loop: { cause?: unknown; request?: unknown } = { request: 'secret' }
+    loop.cause = loop
+    expect(redactError(loop).request).toBeUndefined()
+  })
+})
+
+describe('isApisignError across module copies', () => {
+  it('recognises an ApisignError made by another copy of the module (the brand), and nothing else', async () => {
+    vi.resetModules()
+    const copy = (await import('../../src/errors.js')) as typeof import('../../src/errors.js')
+    const foreign = new copy.ApisignError('ERR_CLI_USAGE', 'x')
+    expect(foreign instanceof ApisignError).toBe(false)
+    expect(isApisignError(foreign, 'ERR_CLI_USAGE')).toBe(true)
+    expect(isApisignError(foreign, 'ERR_INTERNAL')).toBe(false)
+    expect(isApisignError(Object.assign(new Error('x'), { name: 'ApisignError', code: 'ERR_CLI_USAGE' }))).toBe(false)
   })
 })

@@ -4,6 +4,8 @@
 import { createHash, createPrivateKey, createPublicKey } from 'node:crypto'
 import { createReadStream, mkdtempSync, openAsBlob, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
+import { inspect } from 'node:util'
+import { gzipSync } from 'node:zlib'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -108,6 +110,26 @@ for (const [name, make] of Object.entries(transports)) {
       expect(readdirSync(spool)).toEqual([])
     })
 
+    it('a stream that fails while it is sent: the error, and every error in its cause chain, carries no credentials', async () => {
+      reset()
+      let opens = 0
+      const failing = streamBody(() => {
+        opens++
+        if (opens === 1) return Readable.from([big])
+        return new Readable({
+          read() {
+            this.push(big.subarray(0, 65536))
+            this.destroy(new Error('disk went away'))
+          },
+        })
+      }, { size: big.length })
+      const send = make({ baseURL: server.origin, auth, retry: false })
+      const e = await rejection(send('PUT', '/v1/uploads/2', failing, { 'content-type': 'application/octet-stream' }))
+      const text = inspect(e, { depth: 12, showHidden: true })
+      expect(text).not.toContain('oauth_signature=')
+      expect(text).not.toContain('PRIVATE KEY')
+    })
+
     it('a one-shot stream under the threshold is bytes in memory, as before', async () => {
       reset()
       const send = make({ baseURL: server.origin, auth })
@@ -152,6 +174,22 @@ for (const [name, make] of Object.entries(transports)) {
     })
   })
 }
+
+describe('createFetch: a streamed upload answers as fetch would', () => {
+  it('a gzip-encoded answer is decoded, the status and headers kept, and the URL set', async () => {
+    reset((req, res) => {
+      res.writeHead(201, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'x-id': 'u1' })
+      res.end(gzipSync(JSON.stringify({ bytes: req.body.length, valid: req.valid })))
+    })
+    const signedFetch = createFetch({ baseURL: server.origin, auth })
+    const r = await signedFetch('/v1/uploads', { method: 'PUT', body: fileBody(bigPath) as never, headers: { 'content-type': 'application/octet-stream' } })
+    expect(r.status).toBe(201)
+    expect(r.headers.get('x-id')).toBe('u1')
+    expect(r.headers.get('content-encoding')).toBeNull()
+    expect(r.url).toBe(`${server.origin}/v1/uploads`)
+    expect(await r.json()).toEqual({ bytes: big.length, valid: true })
+  })
+})
 
 describe('stream body inputs', () => {
   it('fileBody refuses a missing file; streamBody refuses a non-function and a bad size; limits are validated', () => {
