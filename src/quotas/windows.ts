@@ -124,22 +124,22 @@ export function firstConnection(redis: Redis, timeoutMs = 2000): () => Promise<v
 }
 
 /** An ioredis client with fail-fast settings (no offline queue: a down Redis answers at once, never queues). */
-export function connectRedis(connection: RedisConnection, unref = false): { redis: Redis; own: boolean } {
+export function connectRedis(connection: RedisConnection, unref = false, extra: RedisOptions = {}): { redis: Redis; own: boolean } {
   // Your client is duplicated (same options, a connection of our own, closed by close()): rate-limiter-
   // flexible registers its script under one command name per client, and another limiter of yours on the
   // same client would replace our millisecond-precise one.
   if (connection instanceof Redis) {
-    const copy = connection.duplicate()
+    const copy = connection.duplicate(extra)
     copy.on('error', () => undefined)
     return { redis: copy, own: true }
   }
-  const opened = open(connection)
+  const opened = open(typeof connection === 'string' ? connection : { ...connection, ...extra }, extra)
   // A client made from a URL in a profile has no close(): its socket must not keep the process alive.
   if (unref) opened.on('connect', () => (opened as unknown as { stream?: { unref?: () => void } }).stream?.unref?.())
   return { redis: opened, own: true }
 }
 
-function open(connection: string | RedisOptions): Redis {
+function open(connection: string | RedisOptions, extra: RedisOptions = {}): Redis {
   const base: RedisOptions = { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 2000 }
   if (typeof connection === 'string') {
     try {
@@ -147,7 +147,7 @@ function open(connection: string | RedisOptions): Redis {
     } catch {
       throw new TypeError('redis must be an ioredis client, a redis:// URL or ioredis options')
     }
-    const redis = new Redis(connection, base)
+    const redis = new Redis(connection, { ...base, ...extra })
     redis.on('error', () => undefined) // surfaced per command
     return redis
   }
