@@ -1,6 +1,7 @@
 // Quota windows as partners publish them ("5 calls per second or 5,000 per day", "180 per 15 minutes"):
 // parsed and validated once, when the limiter is built, so a NaN or a typo never disables a check.
 import { Redis, type RedisOptions } from 'ioredis'
+import { parseDuration } from '../option-values.js'
 
 /**
  * One quota window: at most `requests` calls per `perMs` milliseconds (or per `per`, e.g. `'1s'`, `'15m'`,
@@ -16,22 +17,11 @@ export interface QuotaWindow {
   readonly label: string
 }
 
-const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
-
-/**
- * A duration such as `'1s'`, `'15m'`, `'24h'`, `'1d'` or `'500ms'`, in milliseconds.
- *
- * @example
- * ```ts
- * parseDuration('15m') // 900000
- * ```
- */
-export function parseDuration(text: string, what = 'duration'): number {
-  if (typeof text !== 'string') throw new TypeError(`${what} must be a string such as "1s", "15m" or "1d"`)
-  const m = /^\s*(\d+)\s*(ms|s|m|h|d)\s*$/.exec(text)
-  if (m === null) throw new TypeError(`${what} must look like "1s", "15m", "24h" or "1d"`)
-  const ms = Number(m[1]) * (UNITS[m[2] as string] as number)
-  if (!Number.isSafeInteger(ms) || ms <= 0) throw new TypeError(`${what} must be a positive duration`)
+// The one duration grammar of apisign (src/option-values.ts), narrowed to what a window can be: a whole,
+// positive number of milliseconds.
+function windowDuration(text: string, what: string): number {
+  const ms = parseDuration(text, what)
+  if (!Number.isSafeInteger(ms) || ms <= 0) throw new TypeError(`${what} must be a positive whole number of milliseconds such as "1s", "15m" or "1d"`)
   return ms
 }
 
@@ -68,10 +58,10 @@ export function parseWindow(spec: QuotaWindowSpec, what = 'window'): QuotaWindow
     const m = /^\s*(\d+)\s*\/\s*(\S+)\s*$/.exec(spec)
     if (m === null) throw new TypeError(`${what} must look like "5/1s" (requests/duration)`)
     requests = Number(m[1])
-    perMs = parseDuration(m[2] as string, `${what} duration`)
+    perMs = windowDuration(m[2] as string, `${what} duration`)
   } else if (spec !== null && typeof spec === 'object') {
     requests = spec.requests
-    perMs = 'per' in spec ? parseDuration(spec.per, `${what}.per`) : spec.perMs
+    perMs = 'per' in spec ? windowDuration(spec.per, `${what}.per`) : spec.perMs
   } else {
     throw new TypeError(`${what} must be "5/1s" or { requests, perMs }`)
   }

@@ -12,7 +12,7 @@ import { type RegisteredClient, startMockGateway } from '../../testing/index.js'
 import { mockProviderOptions } from '../../testing/gateway-cli.js'
 import { createOAuth1Verifier } from '../../verify/index.js'
 import { CliExit, type CliIo, durationFlag, numberFlag, printResult, readInputFile } from '../io.js'
-import { mockTls, parseDuration, partnerKeysFor, profileEncryptionConfig, readEncryptionConfigFile } from '../mock-partner.js'
+import { mockTls, parseClockOffset, partnerKeysFor, profileEncryptionConfig, readEncryptionConfigFile } from '../mock-partner.js'
 
 function readJsonFile(io: CliIo, path: string, what: string): unknown {
   try {
@@ -120,7 +120,7 @@ export function registerVerify(program: Command, io: CliIo): void {
         ...(oauth2Clients === undefined ? {} : { authorizationServer: { clients: oauth2Clients } }),
         ...(encryption === undefined ? {} : { encryption: encryption as unknown as MastercardEncryptionConfig }),
         ...(partnerKeys === undefined ? {} : { partnerKeys }),
-        ...(flags.clockOffset === undefined ? {} : { clockOffsetMs: parseDuration(flags.clockOffset, '--clock-offset') }),
+        ...(flags.clockOffset === undefined ? {} : { clockOffsetMs: parseClockOffset(flags.clockOffset, '--clock-offset') }),
         ...(tls === undefined ? {} : { tls }),
         port,
         log: (line) => io.stderr(`${line}\n`),
