@@ -16,6 +16,8 @@ import { resolveAuth } from '../schemes/table.js'
 import { type Signer, isDecrypter, isSigner } from '../signers/types.js'
 import { isPkcs11Reference } from '../profiles/pkcs11.js'
 import { pkcs11Checks, pkcs11DecryptionChecks } from './doctor-pkcs11.js'
+import type { OAuth2ProfileAuth } from '../profiles/oauth2.js'
+import { oauth2Checks } from './doctor-oauth2.js'
 import { environmentCheck, sandboxCredentialChecks } from './doctor-environment.js'
 import { headDate, tlsChecks } from './doctor-tls.js'
 
@@ -216,6 +218,8 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
         add({ id: 'key-certificate', status: 'warn', message: 'no certificate on file to check the signing key against', fix: 'add auth.certificate (the certificate the partner portal issued) or pass --cert' })
       }
     }
+  } else if (auth?.scheme === 'oauth2') {
+    await oauth2Checks(spec.auth as unknown as OAuth2ProfileAuth, profile, { baseDir, env, online: options.online === true, now, thresholds: options.clockThresholds ?? { warn: 5, fail: 60 } }, add, permissionCheck)
   } else {
     // Other schemes' secret files: private, like key files (symlinks resolved and named).
     mapSecretReferences(spec.auth, 'auth', (ref, path) => {

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs'
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { resolveEncryptionConfig } from '../encryption/config.js'
+import { parseDuration } from '../option-values.js'
 import { ApisignError } from '../errors.js'
 import { keyMatchesCertificate } from '../keys/index.js'
 import { readSourceFile } from '../keys/source.js'
@@ -68,18 +69,23 @@ export function partnerKeysFor(config: Record<string, unknown>, partnerKey: stri
 }
 
 /**
- * A duration such as `600s`, `-90s`, `10m`, `1500ms` or `1h` (a bare number is seconds), in ms.
+ * A clock offset such as `600s`, `-90s`, `10m`, `1500ms` or `1h` (a bare number is seconds), in ms: apisign's
+ * one duration grammar (`parseDuration`) with a sign, since a partner's clock may be behind as well as ahead.
  *
  * @example
  * ```ts
- * parseDuration('600s') // 600000
+ * parseClockOffset('-90s', '--clock-offset') // -90000
  * ```
  */
-export function parseDuration(text: string, flag: string): number {
-  const m = /^([+-]?\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim())
-  if (m === null) throw new ApisignError('ERR_CLI_USAGE', `${flag} must be a duration such as 600s, -90s, 10m or 1500ms`)
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h']
-  return Math.round(Number(m[1]) * unit)
+export function parseClockOffset(text: string, flag: string): number {
+  const m = /^([+-]?)(.*)$/.exec(text) as RegExpExecArray
+  const body = m[2] as string
+  try {
+    const ms = /^\d+(?:\.\d+)?$/.test(body) ? parseDuration(`${body}s`, flag) : parseDuration(body, flag)
+    return Math.round(m[1] === '-' ? -ms : ms)
+  } catch {
+    throw new ApisignError('ERR_CLI_USAGE', `${flag} must be a duration such as 600s, -90s, 10m or 1500ms`)
+  }
 }
 
 /** `--tls-cert`, `--tls-key` and `--tls-client-ca` as the gateway's tls option. */

@@ -33,6 +33,11 @@ export interface LoadKeyOptions {
   readonly filePermissions?: FilePermissionPolicy
   /** Receives permission warnings. Default: `process.emitWarning`. */
   readonly onWarning?: (message: string) => void
+  /**
+   * Key types accepted. Default `['rsa']` (OAuth 1.0a and RSA-OAEP need RSA); OAuth 2.0 client
+   * assertions and DPoP proofs also take `'ec-p256'` (ES256, FAPI 2.0 §5.4).
+   */
+  readonly keyTypes?: ReadonlyArray<'rsa' | 'ec-p256'>
 }
 
 const defaultWarning = (message: string): void => process.emitWarning(message, { code: 'APISIGN_KEY_PERMISSIONS' })
@@ -111,11 +116,18 @@ function isPublicMaterial(der: Buffer): boolean {
   }
 }
 
-function checkRsa(key: KeyObject, minBits: number, what: string): KeyObject {
+function checkRsa(key: KeyObject, minBits: number, what: string, types: ReadonlyArray<'rsa' | 'ec-p256'> = ['rsa']): KeyObject {
   if (key.type !== 'private') {
     throw new ApisignError('ERR_KEY_WRONG_TYPE', `${what} is a ${key.type} key; a private key is needed`)
   }
+  if (types.includes('ec-p256') && key.asymmetricKeyType === 'ec') {
+    if (key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+      throw new ApisignError('ERR_KEY_WRONG_TYPE', `${what} is an EC key on ${String(key.asymmetricKeyDetails?.namedCurve)}; ES256 needs P-256`)
+    }
+    return key
+  }
   if (key.asymmetricKeyType !== 'rsa' && key.asymmetricKeyType !== 'rsa-pss') {
+    if (types.includes('ec-p256')) throw new ApisignError('ERR_KEY_WRONG_TYPE', `${what} is a ${String(key.asymmetricKeyType)} key; an RSA or EC P-256 key is needed`)
     throw new ApisignError('ERR_KEY_WRONG_TYPE', `${what} is a ${String(key.asymmetricKeyType)} key; an RSA key is needed`)
   }
   const bits = key.asymmetricKeyDetails?.modulusLength ?? 0
@@ -176,12 +188,12 @@ function normalizeSource(
 export function loadSigningKey(source: KeySource, options: LoadKeyOptions = {}): KeyObject {
   const resolved = normalizeSource(source, options)
   const opts = resolved.options
-  if (resolved.key !== undefined) return checkRsa(resolved.key, opts.minRsaBits ?? 2048, 'key')
+  if (resolved.key !== undefined) return checkRsa(resolved.key, opts.minRsaBits ?? 2048, 'key', opts.keyTypes)
   const raw = resolved.raw as RawSource
   if (raw.path !== undefined) {
     checkPrivateFilePermissions(raw.path, opts.filePermissions ?? 'refuse', opts.onWarning ?? defaultWarning)
   }
-  return checkRsa(parsePrivate(raw, opts), opts.minRsaBits ?? 2048, describeSource(raw))
+  return checkRsa(parsePrivate(raw, opts), opts.minRsaBits ?? 2048, describeSource(raw), opts.keyTypes)
 }
 
 /**

@@ -29,6 +29,12 @@ export function parseErrorEnvelope(data: unknown): PartnerErrorEntry[] {
     const msg = field(ost, 'msg')
     return [{ source: 'OST', reasonCode: field(ost, 'internal_id') ?? field(ost, 'code'), description: params.length > 0 ? `${msg ?? ''} (parameter: ${params.join(', ')})`.trim() : msg, recoverable: undefined }]
   }
+  // OAuth 2.0 (RFC 6749 §5.2, RFC 6750 §3; Mastercard's OAuth 2.0 errors): { error, error_description }.
+  const oauthError = pick(body, 'error')
+  if (typeof oauthError === 'string') {
+    const description = pick(body, 'error_description')
+    return [{ source: 'OAuth2', reasonCode: oauthError, description: typeof description === 'string' ? description : undefined, recoverable: undefined }]
+  }
   // A plain { error: { code, message } } (many JSON APIs, and apisign's mock gateway for the simple schemes).
   const plain = pick(body, 'error')
   if (plain !== null && typeof plain === 'object' && !Array.isArray(plain) && pick(body, 'Errors') === undefined && pick(body, 'errors') === undefined) {

@@ -78,6 +78,11 @@ export interface AuthContext {
    * this is above 1. Undefined when the caller does not count.
    */
   readonly inFlight?: number
+  /**
+   * The scopes the operation's security requirement names for this scheme (OpenAPI `security:
+   * [{ oauth2: ['payments:write'] }]`), set by `authForSpec`; undefined when no spec chose them.
+   */
+  readonly scopes?: readonly string[]
 }
 
 /**
@@ -138,8 +143,32 @@ export interface ReceivedRequest {
  * ```
  */
 export type SchemeVerdict =
-  | { readonly ok: true; readonly principal: string }
-  | { readonly ok: false; readonly code: ApisignErrorCode; readonly message: string; readonly acceptableSignatureBaseString?: string }
+  | { readonly ok: true; readonly principal: string; readonly headers?: Readonly<Record<string, string>> }
+  | {
+      readonly ok: false
+      readonly code: ApisignErrorCode
+      readonly message: string
+      readonly acceptableSignatureBaseString?: string
+      /** The HTTP status to answer with when not 401 (OAuth 2.0: 400 at the token endpoint, 403 for scope). */
+      readonly status?: number
+      /** Headers to answer with (`WWW-Authenticate`, `DPoP-Nonce`). */
+      readonly headers?: Readonly<Record<string, string>>
+      /** The protocol's own error code (OAuth 2.0 `error`: `invalid_token`, `use_dpop_nonce`, ...). */
+      readonly error?: string
+    }
+
+/**
+ * What the server knows about the operation besides the request (the mock gateway passes it per operation).
+ *
+ * @example
+ * ```ts
+ * const verdict = await verifier.verify(received, { scopes: ['payments:write'] })
+ * ```
+ */
+export interface VerifyContext {
+  /** The scopes the operation's security requirement names for this scheme (OAuth 2.0). */
+  readonly scopes?: readonly string[]
+}
 
 /**
  * Verifies one scheme on a received request (raw body bytes, full URL, headers).
@@ -151,5 +180,5 @@ export type SchemeVerdict =
  * ```
  */
 export interface SchemeVerifier {
-  verify(request: ReceivedRequest): Promise<SchemeVerdict>
+  verify(request: ReceivedRequest, context?: VerifyContext): Promise<SchemeVerdict>
 }

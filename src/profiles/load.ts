@@ -11,12 +11,14 @@ import { type RetryPolicy, resolveRetryPolicy } from '../pipeline/retry.js'
 import { type RateLimitOptions, validateRateLimit } from '../quotas/client-quota.js'
 import { type FilePermissionPolicy, keyMatchesCertificate, loadCertificate, loadSigningKey } from '../keys/index.js'
 import { fromEnv, fromFile } from '../schemes/appliers.js'
+import { type OAuth2ProfileAuth, oauth2ProfileAuth } from './oauth2.js'
 import { SCHEMES, type SchemeAuthOptions, type SchemeId, resolveAuth } from '../schemes/table.js'
 import type { Signer } from '../signers/types.js'
 import { CONFIG_FILE_KEYS, OAUTH1_AUTH_KEYS, OAUTH1_KEY_KEYS, PROFILE_KEYS, jsonErrorLocation, unknownKeys } from './diagnose.js'
 import { type Pkcs11KeyReference, isPkcs11Reference, openProfileSigner, withPkcs11Decrypter } from './pkcs11.js'
 import { canonicalEnvironment, checkConfigModulePermissions, checkSecretFilePermissions, transportProblem } from './security.js'
 import { type ProfileTlsSpec, loadProfileTls } from './tls.js'
+import { createTlsFetch } from '../http/tls.js'
 
 /**
  * The environments a profile can target. Written as any name of `ENVIRONMENT_NAMES` in any case
@@ -63,7 +65,7 @@ export interface SchemeProfileAuth {
 export interface ProfileSpec {
   readonly environment?: Environment
   readonly baseURL: string
-  readonly auth: SchemeProfileAuth | {
+  readonly auth: SchemeProfileAuth | OAuth2ProfileAuth | {
     readonly scheme: 'oauth1'
     readonly consumerKey?: string
     readonly consumerKeyEnv?: string
@@ -320,6 +322,12 @@ export async function loadProfile(name?: string, options: LoadProfileOptions = {
   // Read on every attempt: the live environment first (a rotated secret shows there), then `.env`.
   const live = options.env ?? process.env
   const lookup = new Proxy({} as Record<string, string | undefined>, { get: (_t, k) => (typeof k === 'string' ? (live[k] ?? env[k]) : undefined) })
+  if (spec.auth.scheme === 'oauth2') {
+    const auth = oauth2ProfileAuth(chosen, spec.auth as unknown as OAuth2ProfileAuth, env, base, options.keyFilePermissions ?? 'refuse')
+    const profile = await assemble(chosen, environment, url, auth, spec, base, options, env)
+    // The token endpoint is reached over the profile's TLS too (its CA, its client certificate).
+    return deepFreeze(profile.tls === undefined ? profile : { ...profile, auth: { ...auth, fetch: createTlsFetch(profile.tls) as typeof fetch } })
+  }
   if (spec.auth.scheme !== 'oauth1') {
     const auth = schemeAuth(chosen, spec.auth as SchemeProfileAuth, lookup, base, options)
     return deepFreeze(await assemble(chosen, environment, url, auth, spec, base, options, env))

@@ -195,7 +195,9 @@ export function buildQuota(options: RateLimitOptions, defaultKey: string | undef
   const keyLimiter = new WindowLimiter({ windows, keyPrefix: `${prefix}:key`, ...shared })
   const opLimiters = operations.map((o) => ({ ...o, limiter: new WindowLimiter({ windows: o.windows, keyPrefix: `${prefix}:op`, ...shared }) }))
   // Pause notices arrive on a connection of their own (a subscribed connection can do nothing else).
-  const subscription = options.redis === undefined ? undefined : connectRedis(options.redis, unrefRedis)
+  // PauseFlag subscribes itself on every 'ready'; ioredis's own auto-resubscribe would run with the offline
+  // queue off and reject unhandled whenever Redis comes back (seen when a test restarts redis-server).
+  const subscription = options.redis === undefined ? undefined : connectRedis(options.redis, unrefRedis, { autoResubscribe: false })
   const pauseFlag = new PauseFlag({
     keyPrefix: `${prefix}:pause`,
     ...(redis === undefined ? {} : { redis }),

@@ -1,6 +1,7 @@
 // Quota windows as partners publish them ("5 calls per second or 5,000 per day", "180 per 15 minutes"):
 // parsed and validated once, when the limiter is built, so a NaN or a typo never disables a check.
 import { Redis, type RedisOptions } from 'ioredis'
+import { parseDuration } from '../option-values.js'
 
 /**
  * One quota window: at most `requests` calls per `perMs` milliseconds (or per `per`, e.g. `'1s'`, `'15m'`,
@@ -16,22 +17,11 @@ export interface QuotaWindow {
   readonly label: string
 }
 
-const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
-
-/**
- * A duration such as `'1s'`, `'15m'`, `'24h'`, `'1d'` or `'500ms'`, in milliseconds.
- *
- * @example
- * ```ts
- * parseDuration('15m') // 900000
- * ```
- */
-export function parseDuration(text: string, what = 'duration'): number {
-  if (typeof text !== 'string') throw new TypeError(`${what} must be a string such as "1s", "15m" or "1d"`)
-  const m = /^\s*(\d+)\s*(ms|s|m|h|d)\s*$/.exec(text)
-  if (m === null) throw new TypeError(`${what} must look like "1s", "15m", "24h" or "1d"`)
-  const ms = Number(m[1]) * (UNITS[m[2] as string] as number)
-  if (!Number.isSafeInteger(ms) || ms <= 0) throw new TypeError(`${what} must be a positive duration`)
+// The one duration grammar of apisign (src/option-values.ts), narrowed to what a window can be: a whole,
+// positive number of milliseconds.
+function windowDuration(text: string, what: string): number {
+  const ms = parseDuration(text, what)
+  if (!Number.isSafeInteger(ms) || ms <= 0) throw new TypeError(`${what} must be a positive whole number of milliseconds such as "1s", "15m" or "1d"`)
   return ms
 }
 
@@ -68,10 +58,10 @@ export function parseWindow(spec: QuotaWindowSpec, what = 'window'): QuotaWindow
     const m = /^\s*(\d+)\s*\/\s*(\S+)\s*$/.exec(spec)
     if (m === null) throw new TypeError(`${what} must look like "5/1s" (requests/duration)`)
     requests = Number(m[1])
-    perMs = parseDuration(m[2] as string, `${what} duration`)
+    perMs = windowDuration(m[2] as string, `${what} duration`)
   } else if (spec !== null && typeof spec === 'object') {
     requests = spec.requests
-    perMs = 'per' in spec ? parseDuration(spec.per, `${what}.per`) : spec.perMs
+    perMs = 'per' in spec ? windowDuration(spec.per, `${what}.per`) : spec.perMs
   } else {
     throw new TypeError(`${what} must be "5/1s" or { requests, perMs }`)
   }
@@ -124,22 +114,22 @@ export function firstConnection(redis: Redis, timeoutMs = 2000): () => Promise<v
 }
 
 /** An ioredis client with fail-fast settings (no offline queue: a down Redis answers at once, never queues). */
-export function connectRedis(connection: RedisConnection, unref = false): { redis: Redis; own: boolean } {
+export function connectRedis(connection: RedisConnection, unref = false, extra: RedisOptions = {}): { redis: Redis; own: boolean } {
   // Your client is duplicated (same options, a connection of our own, closed by close()): rate-limiter-
   // flexible registers its script under one command name per client, and another limiter of yours on the
   // same client would replace our millisecond-precise one.
   if (connection instanceof Redis) {
-    const copy = connection.duplicate()
+    const copy = connection.duplicate(extra)
     copy.on('error', () => undefined)
     return { redis: copy, own: true }
   }
-  const opened = open(connection)
+  const opened = open(typeof connection === 'string' ? connection : { ...connection, ...extra }, extra)
   // A client made from a URL in a profile has no close(): its socket must not keep the process alive.
   if (unref) opened.on('connect', () => (opened as unknown as { stream?: { unref?: () => void } }).stream?.unref?.())
   return { redis: opened, own: true }
 }
 
-function open(connection: string | RedisOptions): Redis {
+function open(connection: string | RedisOptions, extra: RedisOptions = {}): Redis {
   const base: RedisOptions = { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 2000 }
   if (typeof connection === 'string') {
     try {
@@ -147,7 +137,7 @@ function open(connection: string | RedisOptions): Redis {
     } catch {
       throw new TypeError('redis must be an ioredis client, a redis:// URL or ioredis options')
     }
-    const redis = new Redis(connection, base)
+    const redis = new Redis(connection, { ...base, ...extra })
     redis.on('error', () => undefined) // surfaced per command
     return redis
   }

@@ -211,6 +211,12 @@ export function composeAuth(...appliers: AuthApplier[]): AuthApplier {
       }
       return { headers, ...(url === undefined ? {} : { url }), ...(body === undefined ? {} : { body }), ...(baseString === undefined ? {} : { baseString }) }
     },
+    // Every composed scheme sees every response (each learns its own nonces); one asking is enough to retry.
+    async onResponse(response, context) {
+      let verdict: 'retry' | undefined
+      for (const applier of appliers) if ((await applier.onResponse?.(response, context)) === 'retry') verdict = 'retry'
+      return verdict
+    },
   }
 }
 

@@ -6,6 +6,8 @@ import type { AuthApplier } from '../pipeline/types.js'
 import { type OAuth1VerifierOptions, createOAuth1Verifier } from './oauth1-verifier.js'
 import { type CredentialProvider, apiKeyAuth, basicAuth, composeAuth, headerTokenAuth, jwtBearerAuth } from './appliers.js'
 import { type OAuth1AuthOptions, oauth1Auth } from './oauth1-auth.js'
+import { type OAuth2AuthOptions, oauth2Auth } from './oauth2-client.js'
+import { type OAuth2VerifierOptions, createOAuth2Verifier, oauth2ErrorBody } from './oauth2-verifier.js'
 import { type OpenApiSecurityScheme, type SecurityRequirement, indexOperations, pathBelow } from './openapi.js'
 import { type OstAuthOptions, type OstVerifierOptions, createOstVerifier, ostAuth } from './ost-auth.js'
 import { type SigV4Options, sigv4Auth } from './sigv4.js'
@@ -32,6 +34,7 @@ export interface SchemeClientOptions {
   readonly 'api-key': { readonly key: string | CredentialProvider<string>; readonly in?: 'header' | 'query' | 'body'; readonly name?: string }
   readonly basic: { readonly username: string; readonly password: string | CredentialProvider<string> }
   readonly sigv4: SigV4Options
+  readonly oauth2: OAuth2AuthOptions
 }
 
 /** Server-side options of each scheme (verifiers, the mock gateway), keyed by scheme id. */
@@ -43,6 +46,7 @@ export interface SchemeServerOptions {
   readonly 'api-key': ApiKeyVerifierOptions
   readonly basic: BasicVerifierOptions
   readonly sigv4: SigV4VerifierOptions
+  readonly oauth2: OAuth2VerifierOptions
 }
 
 /** The schemes apisign knows. */
@@ -166,6 +170,14 @@ export const SCHEMES: { readonly [K in SchemeId]: SchemeDescriptor<K> } = {
     verifier: (o, c) => createApiKeyVerifier({ ...(c.now === undefined ? {} : { now: c.now }), ...openApiPlacement(c.securityScheme), ...o }),
     rejectionBody: genericErrorBody,
   },
+  oauth2: {
+    id: 'oauth2',
+    title: 'OAuth 2.0 client credentials under FAPI 2.0 (private_key_jwt + DPoP)',
+    fromOpenApi: (s) => s.type === 'oauth2',
+    applier: (o, c) => oauth2Auth({ ...clientCredentialsTokenUrl(c.securityScheme), ...o }),
+    verifier: (o, c) => createOAuth2Verifier({ ...(c.now === undefined ? {} : { now: c.now }), ...o }),
+    rejectionBody: oauth2ErrorBody,
+  },
   basic: {
     id: 'basic',
     title: 'HTTP Basic (RFC 7617)',
@@ -174,6 +186,14 @@ export const SCHEMES: { readonly [K in SchemeId]: SchemeDescriptor<K> } = {
     verifier: (o, c) => createBasicVerifier({ ...(c.now === undefined ? {} : { now: c.now }), ...o }),
     rejectionBody: genericErrorBody,
   },
+}
+
+// OpenAPI 3.x §4.8.29: an oauth2 scheme's clientCredentials flow names the token endpoint (absolute only:
+// a relative one would need the server URL, which the profile gives as tokenUrl instead).
+function clientCredentialsTokenUrl(s: OpenApiSecurityScheme | undefined): { tokenUrl?: string } {
+  const flows = s?.['flows'] as { clientCredentials?: { tokenUrl?: unknown } } | undefined
+  const tokenUrl = flows?.clientCredentials?.tokenUrl
+  return typeof tokenUrl === 'string' && /^https?:\/\//.test(tokenUrl) ? { tokenUrl } : {}
 }
 
 function openApiPlacement(s: OpenApiSecurityScheme | undefined): { in?: 'header' | 'query'; name?: string } {
@@ -276,7 +296,16 @@ export function authForSpec(spec: Readonly<Record<string, unknown>>, credentials
     const id = schemeFor(name, securityScheme, given.scheme)
     appliers.set(name, SCHEMES[id].applier(without(given) as never, { securityScheme }))
   }
+  // Which appliers (with which scopes) authorised a request, so its response reaches exactly them.
+  const applied = new WeakMap<object, Array<{ applier: AuthApplier; scopes: readonly string[] | undefined }>>()
   return {
+    async onResponse(response, context) {
+      let verdict: 'retry' | undefined
+      for (const { applier, scopes } of applied.get(response.request) ?? []) {
+        if ((await applier.onResponse?.(response, scopes === undefined ? context : { ...context, scopes })) === 'retry') verdict = 'retry'
+      }
+      return verdict
+    },
     async apply(request, context) {
       const path = pathBelow(request.url.pathname, context.baseURL.pathname) ?? request.url.pathname
       const operation = index.find(request.method, path)
@@ -284,7 +313,9 @@ export function authForSpec(spec: Readonly<Record<string, unknown>>, credentials
       if (!operation.declared) {
         // Nothing declared: one scheme given is the scheme; several would be a guess.
         if (appliers.size !== 1) throw new ApisignError('ERR_SCHEME_CONFIG', `${operation.operationId ?? operation.template} declares no security; give one scheme or declare security in the spec`)
-        return ([...appliers.values()][0] as AuthApplier).apply(request, context)
+        const only = [...appliers.values()][0] as AuthApplier
+        applied.set(request, [{ applier: only, scopes: undefined }])
+        return only.apply(request, context)
       }
       if (operation.security.length === 0) return { headers: {} }
       const chosen = chooseRequirement(operation.security, (name) => appliers.has(name))
@@ -292,7 +323,10 @@ export function authForSpec(spec: Readonly<Record<string, unknown>>, credentials
         const wanted = operation.security.map((r) => Object.keys(r).join(' + ')).join(' or ')
         throw new ApisignError('ERR_CREDENTIALS_MISSING', `${operation.operationId ?? operation.template} needs ${wanted}; no credentials were given for it`)
       }
-      const list = Object.keys(chosen).map((name) => appliers.get(name) as AuthApplier)
+      // Each scheme sees the scopes its own entry of the requirement names (OAuth 2.0 tokens per scope set).
+      const entries = Object.entries(chosen).map(([name, scopes]) => ({ applier: appliers.get(name) as AuthApplier, scopes: scopes.length === 0 ? undefined : scopes }))
+      applied.set(request, entries)
+      const list = entries.map(({ applier, scopes }): AuthApplier => (scopes === undefined ? applier : { apply: (r, c) => applier.apply(r, { ...c, scopes }) }))
       if (list.length === 0) return { headers: {} }
       return (list.length === 1 ? (list[0] as AuthApplier) : composeAuth(...list)).apply(request, context)
     },

@@ -4,7 +4,7 @@ import type { ApisignErrorCode } from '../errors.js'
 import type { ReceivedRequest, SchemeVerdict } from '../pipeline/types.js'
 
 // The interfaces themselves are seam types (src/pipeline/types.ts); re-exported here for the scheme files.
-export type { SchemeVerdict, SchemeVerifier } from '../pipeline/types.js'
+export type { SchemeVerdict, SchemeVerifier, VerifyContext } from '../pipeline/types.js'
 
 /** A secret or key that stops verifying after `notAfter` (rotation: the old one stays valid for its grace period). */
 export interface ExpiringSecret {

@@ -46,6 +46,8 @@ export function storeCredentials(id: SchemeId, store: KeyStore): Record<string, 
     basic: { users: secrets },
     'api-key': { keys: byValue },
     'bearer-token': { tokens: byValue },
+    // OAuth 2.0 tokens come from the authorization server (its JWKS), not from the key store.
+    oauth2: {},
   }
   return table[id]
 }

@@ -10,6 +10,7 @@ import { type OpenApiSecurityScheme, type SecurityRequirement, indexOperations }
 import { type SchemeId, type SchemeServerOptions, SCHEMES, schemeOf } from '../schemes/table.js'
 import type { SchemeVerdict, SchemeVerifier } from '../pipeline/types.js'
 import { type ConsumerKeys, createOAuth1Verifier } from '../verify/index.js'
+import { type AuthorizationServer, type AuthorizationServerOptions, createAuthorizationServer, gatewayOAuth2Verifier } from './authorization-server.js'
 import type { KeyStore, KeyUsage } from '../quotas/index.js'
 import { type GatewayProviderOptions, createGatewayProvider, storeCredentials } from './gateway-quotas.js'
 import { type MockGatewayTls, createGatewayServer } from './tls.js'
@@ -78,12 +79,19 @@ export interface MockGatewayOptions extends GatewayProviderOptions {
   readonly unknownConsumer?: 'unknown-consumer' | 'signature-invalid'
   /** Body, head, timeout, connection and request-log limits (see {@link GatewayLimits} for the defaults). */
   readonly limits?: GatewayLimits
+  /**
+   * A FAPI 2.0 authorization server at the gateway's origin (token endpoint `/oauth2/token`, metadata,
+   * JWKS); `oauth2` security schemes then accept its tokens without further options.
+   */
+  readonly authorizationServer?: AuthorizationServerOptions
 }
 
 /** A running mock gateway. */
 export interface MockGateway {
   /** Base URL including the spec's server base path, e.g. `http://127.0.0.1:40123/mini` (`https:` with `tls`). */
   readonly url: string
+  /** The authorization server, when `authorizationServer` was given. */
+  readonly authorizationServer?: AuthorizationServer
   /** Requests served so far, with their verification outcome: the last `limits.requestLogSize` (default 1000). */
   readonly requests: ReadonlyArray<{ method: string; path: string; status: number; code?: string; principal?: string; body?: unknown }>
   /** Per-key usage: requests, rejections by code, bytes, per operation, and the quota windows now. */
@@ -278,6 +286,7 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
           rejectionBody: SCHEMES.oauth1.rejectionBody,
         }
       : undefined
+  let authorizationServer: AuthorizationServer | undefined
   const guards = new Map<string, Guard>()
   // With a key store, the spec's other schemes read their keys there too (SigV4 needs its region and service in `security`).
   const configured: Record<string, ({ readonly scheme?: SchemeId } & Record<string, unknown>) | SchemeVerifier> = { ...options.security }
@@ -299,8 +308,17 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
     }
     const { scheme: _scheme, ...own } = given as { scheme?: SchemeId } & Record<string, unknown>
     const verifierOptions = store === undefined ? own : { ...storeCredentials(id, store), ...own }
-    const verifier = (row.verifier as (o: SchemeServerOptions[SchemeId], c: object) => SchemeVerifier)({ ...(id === 'oauth1' ? { async: true } : {}), ...verifierOptions } as never, { securityScheme, basePath, now })
+    const verifier =
+      id === 'oauth2' && options.authorizationServer !== undefined
+        ? gatewayOAuth2Verifier(verifierOptions, () => authorizationServer, now)
+        : (row.verifier as (o: SchemeServerOptions[SchemeId], c: object) => SchemeVerifier)({ ...(id === 'oauth1' ? { async: true } : {}), ...verifierOptions } as never, { securityScheme, basePath, now })
     guards.set(name, { verifier, rejectionBody: row.rejectionBody })
+  }
+  // With an authorization server, the spec's oauth2 schemes accept its tokens without further options.
+  if (options.authorizationServer !== undefined) {
+    for (const [name, securityScheme] of Object.entries(index.securitySchemes)) {
+      if (!guards.has(name) && schemeOf(securityScheme) === 'oauth2') guards.set(name, { verifier: gatewayOAuth2Verifier({}, () => authorizationServer, now), rejectionBody: SCHEMES.oauth2.rejectionBody })
+    }
   }
   if (defaultGuard === undefined && guards.size === 0) throw new TypeError('startMockGateway needs consumers, a verifier, security credentials or a keyStore')
   // `consumers` / `verifier` also serve the spec's OAuth 1.0a security schemes (x-apisign-scheme: oauth1).
@@ -335,19 +353,22 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
     let first: { verdict: SchemeVerdict; guard: Guard } | undefined
     for (const requirement of security) {
       const principals: string[] = []
+      const answerHeaders: Record<string, string> = {}
       let failed: { verdict: SchemeVerdict; guard: Guard } | undefined
       for (const name of Object.keys(requirement)) {
         const guard = guards.get(name) as Guard
-        const verdict = await guard.verifier.verify(received)
+        const scopes = requirement[name] ?? []
+        const verdict = await guard.verifier.verify(received, scopes.length === 0 ? undefined : { scopes })
         if (!verdict.ok) {
           failed = { verdict, guard }
           break
         }
         principals.push(verdict.principal)
+        Object.assign(answerHeaders, verdict.headers)
       }
       if (failed === undefined) {
         const firstName = Object.keys(requirement)[0]
-        return { verdict: { ok: true, principal: principals.join('+') || 'anonymous' } as SchemeVerdict, guard: firstName === undefined ? undefined : guards.get(firstName) }
+        return { verdict: { ok: true, principal: principals.join('+') || 'anonymous', headers: answerHeaders } as SchemeVerdict, guard: firstName === undefined ? undefined : guards.get(firstName) }
       }
       first ??= failed
     }
@@ -400,6 +421,14 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
       pushBounded(requests, { method, path, status, ...(code === undefined ? {} : { code }), ...(principal === undefined ? {} : { principal }), ...(body === undefined ? {} : { body }) }, limits.requestLogSize)
       log(`${method} ${pathname} -> ${status}${code === undefined ? '' : ` ${code}`}`)
     }
+    if (authorizationServer !== undefined) {
+      const answer = await authorizationServer.handle({ method, url, headers: req.headers, body: raw })
+      if (answer !== undefined) {
+        principal = answer.principal
+        record(answer.status, answer.code)
+        return send(res, answer.status, answer.body, answer.headers)
+      }
+    }
     const route = routes.find((r) => r.pattern.test(path))
     // A real gateway authenticates before it routes: a badly signed call to an unknown path is a 401, not
     // a 404 that would hide the signing problem (apisign doctor's probe relies on this).
@@ -421,8 +450,8 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
     }
     const { verdict, guard } = await authenticate(method, path, { method, url, headers: req.headers, body: raw })
     if (!verdict.ok) {
-      record(401, verdict.code)
-      return send(res, 401, (guard as Guard).rejectionBody(verdict))
+      record(verdict.status ?? 401, verdict.code)
+      return send(res, verdict.status ?? 401, (guard as Guard).rejectionBody(verdict), verdict.headers)
     }
     principal = verdict.principal
     provider.used(principal)
@@ -473,7 +502,7 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
       headers = encrypted.headers
     }
     record(answer.status, undefined, requestBody)
-    return send(res, answer.status, body, headers)
+    return send(res, answer.status, body, { ...verdict.headers, ...headers })
   }
 
   const gatewayError = (res: ServerResponse, status: number, reasonCode: string, description: string) => {
@@ -535,8 +564,11 @@ export async function startMockGateway(options: MockGatewayOptions): Promise<Moc
     await new Promise<void>((resolve) => server.close(() => resolve()))
     throw error
   }
+  const origin = `${options.tls === undefined ? 'http' : 'https'}://${host.includes(':') ? `[${host}]` : host}:${bound}`
+  if (options.authorizationServer !== undefined) authorizationServer = createAuthorizationServer(options.authorizationServer, origin, `${origin}${basePath}`)
   return {
-    url: `${options.tls === undefined ? 'http' : 'https'}://${host.includes(':') ? `[${host}]` : host}:${bound}${basePath}`,
+    url: `${origin}${basePath}`,
+    ...(authorizationServer === undefined ? {} : { authorizationServer }),
     requests,
     usage: () => provider.usage(),
     ...(provider.admin === undefined ? {} : { admin: { url: provider.admin.url, token: provider.admin.token } }),

@@ -17,7 +17,7 @@ const list = (dir: string): string[] =>
   readdirSync(dir).sort().flatMap((f) => (statSync(join(dir, f)).isDirectory() ? list(join(dir, f)) : [join(dir, f)]))
 
 describe('drift check: generated/ matches the specs', () => {
-  for (const name of ['payments', 'payments-mini', 'ost']) {
+  for (const name of ['payments', 'payments-mini', 'ost', 'payments-oauth2']) {
     it(`${name}: regenerating gives the committed bytes`, async () => {
       const out = join(scratch, 'drift')
       await generate({ spec: join(REPO_ROOT, 'openapi', `${name}.yaml`), out })

@@ -18,3 +18,13 @@ export function failure(fn: () => unknown, inspect: (message: string) => void = 
   }
   throw new Error('expected a failure')
 }
+
+/** Await `promise`, expect it to reject, and return what it rejected with. */
+export async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise
+  } catch (e) {
+    return e
+  }
+  throw new Error('expected a rejection')
+}

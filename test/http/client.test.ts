@@ -9,6 +9,7 @@ import { createEncryption } from '../../src/encryption/index.js'
 import { createClient } from '../../src/http/index.js'
 import { readShared } from '../helpers/shared.js'
 import { type Responder, startVerifyingServer, verifyingResponder } from '../helpers/verifying-server.js'
+import { rejection } from '../helpers/failure.js'
 
 const key = createPrivateKey(readShared('keys/oauth1/private-key.pem'))
 const auth = { scheme: 'oauth1', consumerKey: 'ck!test', key } as const
@@ -25,14 +26,6 @@ const reset = (r: Responder = verifyingResponder) => {
 }
 const noSleep = { sleep: async () => undefined }
 
-async function rejection(promise: Promise<unknown>) {
-  try {
-    await promise
-  } catch (e) {
-    return e
-  }
-  throw new Error('expected a rejection')
-}
 
 describe('the signed URL and body are exactly the ones sent', () => {
   it('baseURL + relative path + params with arrays, JSON body', async () => {

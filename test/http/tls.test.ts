@@ -97,7 +97,7 @@ describe('mTLS: the gateway requires a client certificate from its CA', () => {
   it('createFetch over mTLS: a streamed upload (sent through node:https, not fetch) carries the same TLS settings', async () => {
     const signedFetch = createFetch({ baseURL: gateway.url, auth, tls: { ca: certs.caCert, cert: certs.clientCert, key: certs.clientKey }, limits: { streamThreshold: 16 } })
     const json = JSON.stringify({ amount: 1000, currency: 'EUR', reference: 'x'.repeat(64) })
-    const response = await signedFetch('/payments', { method: 'POST', headers: { 'content-type': 'application/json' }, body: streamBody(() => Readable.from([Buffer.from(json)]), { size: Buffer.byteLength(json) }) as unknown as NonNullable<RequestInit['body']> })
+    const response = await signedFetch('/payments', { method: 'POST', headers: { 'content-type': 'application/json' }, body: streamBody(() => Readable.from([Buffer.from(json)]), { size: Buffer.byteLength(json) }) as unknown as NonNullable<RequestInit["body"]> })
     expect(response.status).toBeLessThan(300)
     const seen = gateway.requests.at(-1)
     expect(seen).toMatchObject({ method: 'POST', status: response.status })

@@ -12,6 +12,7 @@ import { interceptSigned } from '../../src/testing/index.js'
 import { createOAuth1Verifier } from '../../src/verify/index.js'
 import { readShared } from '../helpers/shared.js'
 import { startVerifyingServer, verifyingResponder } from '../helpers/verifying-server.js'
+import { rejection } from '../helpers/failure.js'
 
 const key = createPrivateKey(readShared('keys/oauth1/private-key.pem'))
 const ORIGIN = 'https://sandbox.api.example.com'
@@ -71,14 +72,6 @@ const TRANSPORTS: Transport[] = [
   },
 ]
 
-async function rejection(promise: Promise<unknown>) {
-  try {
-    await promise
-  } catch (e) {
-    return e
-  }
-  throw new Error('expected a rejection')
-}
 
 beforeAll(() => nock.disableNetConnect())
 afterEach(() => nock.cleanAll())

@@ -11,6 +11,7 @@ import { type Transport, type TransportResponse, type WireRequest, blamesTime, c
 import type { AuthApplier, AuthResponse } from '../../src/pipeline/types.js'
 import { readShared } from '../helpers/shared.js'
 import { type Responder, startVerifyingServer, verifyingResponder } from '../helpers/verifying-server.js'
+import { rejection } from '../helpers/failure.js'
 
 const key = createPrivateKey(readShared('keys/oauth1/private-key.pem'))
 const auth = { scheme: 'oauth1', consumerKey: 'ck!test', key } as const
@@ -26,14 +27,6 @@ const reset = (r: Responder = verifyingResponder) => {
   server.received.length = 0
 }
 
-async function rejection(promise: Promise<unknown>) {
-  try {
-    await promise
-  } catch (e) {
-    return e
-  }
-  throw new Error('expected a rejection')
-}
 
 /** A fake wire: answers from a script and records what each attempt carried. */
 function scripted(answers: Array<Partial<TransportResponse<string>> & { status: number }>) {

@@ -15,6 +15,7 @@ import { signRequest } from '../../src/oauth1/index.js'
 import { createSigV4Verifier } from '../../src/schemes/index.js'
 import { readShared } from '../helpers/shared.js'
 import { type Responder, startVerifyingServer, verifyingResponder } from '../helpers/verifying-server.js'
+import { rejection } from '../helpers/failure.js'
 
 const key = createPrivateKey(readShared('keys/oauth1/private-key.pem'))
 const auth = { scheme: 'oauth1', consumerKey: 'ck!stream', key } as const
@@ -45,14 +46,6 @@ const failFirst: Responder = (req, res, i) => {
   } else verifyingResponder(req, res, i)
 }
 
-async function rejection(promise: Promise<unknown>) {
-  try {
-    await promise
-  } catch (e) {
-    return e
-  }
-  throw new Error('expected a rejection')
-}
 
 const transports = {
   axios: (options: ClientOptions) => {

@@ -2,7 +2,8 @@
 // deadline, ERR_RATE_LIMITED naming the full window, the pause on 429, and every option validated.
 import { afterEach, describe, expect, it } from 'vitest'
 import { createClient, createFetch } from '../../src/http/index.js'
-import { createKeyStore, createQuota, defaultQuotaKey, parseDuration, parseWindows } from '../../src/quotas/index.js'
+import { parseDuration } from '../../src/index.js'
+import { createKeyStore, createQuota, defaultQuotaKey, parseWindows } from '../../src/quotas/index.js'
 import { type MockGateway, startMockGateway } from '../../src/testing/index.js'
 import { QUOTA_SPEC, sleep } from './helpers.js'
 

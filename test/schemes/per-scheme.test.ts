@@ -188,7 +188,7 @@ describe('the table', () => {
     expect(() => schemeOf({ type: 'apiKey', 'x-apisign-scheme': 'kerberos' })).toThrow(expect.objectContaining({ code: 'ERR_SCHEME_CONFIG' }))
   })
   it('has one row per scheme with an applier, a verifier and an error body', () => {
-    expect(Object.keys(SCHEMES).sort()).toEqual(['api-key', 'basic', 'bearer-token', 'jwt-bearer', 'oauth1', 'ost', 'sigv4'])
+    expect(Object.keys(SCHEMES).sort()).toEqual(['api-key', 'basic', 'bearer-token', 'jwt-bearer', 'oauth1', 'oauth2', 'ost', 'sigv4'])
     for (const [id, row] of Object.entries(SCHEMES)) {
       expect(row.id).toBe(id)
       expect(row.rejectionBody({ ok: false, code: 'ERR_SIGNATURE_INVALID', message: 'm' })).toBeTypeOf('object')

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { makeCerts } from '../../certs-example/make-certs.mjs'
-import { parseDuration } from '../../src/cli/mock-partner.js'
+import { parseClockOffset } from '../../src/cli/mock-partner.js'
 import { runCli } from '../../src/cli/run.js'
 import { createClient } from '../../src/http/index.js'
 import { loadSigningKey } from '../../src/keys/index.js'
@@ -84,8 +84,8 @@ describe('clock offset', () => {
   it('NaN or a string is a TypeError; the CLI reads 600s, -90s, 10m, 1500ms', async () => {
     await expect(startMockGateway({ spec, consumers, clockOffsetMs: Number.NaN })).rejects.toThrow(TypeError)
     await expect(startMockGateway({ spec, consumers, clockOffsetMs: '600s' as never })).rejects.toThrow(TypeError)
-    expect([parseDuration('600s', 'x'), parseDuration('-90s', 'x'), parseDuration('10m', 'x'), parseDuration('1500ms', 'x'), parseDuration('5', 'x')]).toEqual([600_000, -90_000, 600_000, 1500, 5000])
-    expect(failure(() => parseDuration('soon', '--clock-offset')).code).toBe('ERR_CLI_USAGE')
+    expect([parseClockOffset('600s', 'x'), parseClockOffset('-90s', 'x'), parseClockOffset('10m', 'x'), parseClockOffset('1500ms', 'x'), parseClockOffset('5', 'x')]).toEqual([600_000, -90_000, 600_000, 1500, 5000])
+    expect(failure(() => parseClockOffset('soon', '--clock-offset')).code).toBe('ERR_CLI_USAGE')
   })
 })
 

@@ -90,6 +90,8 @@ export function registerDoctor(program: Command, io: CliIo): void {
             signed = { url: (result.url ?? request.url).href, ...(result.baseString === undefined ? {} : { baseString: result.baseString }) }
             return result
           },
+          // DPoP nonces and a dropped token (OAuth 2.0) come back through the scheme's response hook.
+          ...(inner.onResponse === undefined ? {} : { onResponse: inner.onResponse.bind(inner) }),
         },
       })
       const verbose = (line: string) => {

@@ -16,6 +16,7 @@ export interface CommandGroup {
 /** Every command group of `apisign`, in help order. */
 export const COMMANDS: readonly CommandGroup[] = [
   { names: ['oauth1'], load: async () => (await import('./oauth1.js')).registerOAuth1 },
+  { names: ['oauth2'], load: async () => (await import('./oauth2.js')).registerOAuth2 },
   { names: ['keys'], load: async () => (await import('./keys.js')).registerKeys },
   { names: ['encrypt', 'decrypt', 'jwe'], load: async () => (await import('./encryption.js')).registerEncryption },
   { names: ['encryption'], load: async () => (await import('./encryption-init.js')).registerEncryptionInit },

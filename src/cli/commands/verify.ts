@@ -8,11 +8,12 @@ import { loadPublicKey } from '../../keys/index.js'
 import { loadProfile } from '../../profiles/index.js'
 import { mapSecretReferences } from '../../profiles/load.js'
 import { checkSecretFilePermissions } from '../../profiles/security.js'
-import { startMockGateway } from '../../testing/index.js'
+import { type RegisteredClient, startMockGateway } from '../../testing/index.js'
 import { mockProviderOptions } from '../../testing/gateway-cli.js'
 import { createOAuth1Verifier } from '../../verify/index.js'
 import { CliExit, type CliIo, durationFlag, numberFlag, printResult, readInputFile } from '../io.js'
-import { mockTls, parseDuration, partnerKeysFor, profileEncryptionConfig, readEncryptionConfigFile } from '../mock-partner.js'
+import { mockTls, parseClockOffset, partnerKeysFor, profileEncryptionConfig, readEncryptionConfigFile } from '../mock-partner.js'
+import { isSigner } from '../../signers/types.js'
 
 function readJsonFile(io: CliIo, path: string, what: string): unknown {
   try {
@@ -75,6 +76,7 @@ export function registerVerify(program: Command, io: CliIo): void {
     .option('--tls-key <file>', 'its private key (PEM)')
     .option('--tls-client-ca <file>', 'require client certificates issued by this CA (mTLS)')
     .option('--security <file>', 'JSON: server-side credentials per securitySchemes name (secrets as {"env": NAME} or {"file": path})')
+    .option('--oauth2-clients <file>', 'JSON: OAuth 2.0 clients of the mock authorization server, { "<client_id>": { "keys": { "<kid>": "./public.pem" }, "scopes": [...] } }')
     .option('--port <port>', 'port (default: a free one)', '0')
     .option('--quota <windows>', 'per-key quota, e.g. 5/1s,5000/1d (429 + Retry-After, X-RateLimit-* headers)')
     .option('--quota-redis <url>', 'share the quota counts with other gateway instances on this Redis')
@@ -82,22 +84,31 @@ export function registerVerify(program: Command, io: CliIo): void {
     .option('--usage-log <file>', 'append one NDJSON line per request (key, operation, status, code, bytes)')
     .option('--admin-port <port>', 'serve the JSON admin API (usage, keys: issue, roll, revoke) on this 127.0.0.1 port (0: a free one); bearer token from APISIGN_ADMIN_TOKEN (required)')
     .option('--json', 'print { url } as one JSON object once listening')
-    .action(async (flags: { spec: string; profile?: string; consumerKey?: string; publicKey?: string; encryptionConfig?: string; partnerKey?: string; clientCertificate?: string; clockOffset?: string; tlsCert?: string; tlsKey?: string; tlsClientCa?: string; security?: string; port: string; quota?: string; quotaRedis?: string; keyStore?: string; usageLog?: string; adminPort?: string; json?: boolean }) => {
+    .action(async (flags: { spec: string; profile?: string; consumerKey?: string; publicKey?: string; encryptionConfig?: string; partnerKey?: string; clientCertificate?: string; clockOffset?: string; tlsCert?: string; tlsKey?: string; tlsClientCa?: string; security?: string; oauth2Clients?: string; port: string; quota?: string; quotaRedis?: string; keyStore?: string; usageLog?: string; adminPort?: string; json?: boolean }) => {
       const port = numberFlag(flags.port, '--port', { integer: true })
       const provider = mockProviderOptions(flags, io.cwd, io.env)
       let consumers: Record<string, { key: ReturnType<typeof createPublicKey> }> | undefined
       const security = flags.security === undefined ? undefined : readSecurityFile(resolve(io.cwd, flags.security), io.env)
+      let oauth2Clients = flags.oauth2Clients === undefined ? undefined : readOAuth2Clients(resolve(io.cwd, flags.oauth2Clients))
       if (flags.profile !== undefined) {
         const profile = await loadProfile(flags.profile, { cwd: io.cwd, env: io.env })
-        if (profile.auth.scheme !== 'oauth1') throw new ApisignError('ERR_CLI_USAGE', `mock --profile needs an oauth1 profile; ${profile.name} uses ${profile.auth.scheme}`)
-        // A key in an HSM gives its public half; a KeyObject is derived.
-        const key = 'kind' in profile.auth.key ? profile.auth.key.publicKey : createPublicKey(profile.auth.key)
-        if (key === undefined) throw new ApisignError('ERR_CLI_USAGE', `profile ${profile.name}: the signer shows no public key; use --consumer-key with --public-key`)
-        consumers = { [profile.auth.consumerKey]: { key } }
+        if (profile.auth.scheme === 'oauth2') {
+          // The profile's client, registered with the mock authorization server by its kid (a key in an
+          // HSM by its public half).
+          const oauth2Key = profile.auth.key as unknown
+          const publicKey = isSigner(oauth2Key) ? oauth2Key.publicKey : createPublicKey(profile.auth.key as never)
+          if (publicKey === undefined) throw new ApisignError('ERR_CLI_USAGE', `profile ${profile.name}: the signer shows no public key`)
+          oauth2Clients = { ...oauth2Clients, [profile.auth.clientId]: { keys: { [profile.auth.kid]: publicKey } } }
+        } else if (profile.auth.scheme === 'oauth1') {
+          // A key in an HSM gives its public half; a KeyObject is derived.
+          const key = 'kind' in profile.auth.key ? profile.auth.key.publicKey : createPublicKey(profile.auth.key)
+          if (key === undefined) throw new ApisignError('ERR_CLI_USAGE', `profile ${profile.name}: the signer shows no public key; use --consumer-key with --public-key`)
+          consumers = { [profile.auth.consumerKey]: { key } }
+        } else throw new ApisignError('ERR_CLI_USAGE', `mock --profile needs an oauth1 or oauth2 profile; ${profile.name} uses ${profile.auth.scheme}`)
       } else if (flags.consumerKey !== undefined && flags.publicKey !== undefined) {
         consumers = { [flags.consumerKey]: { key: loadPublicKey(resolve(io.cwd, flags.publicKey)) } }
-      } else if (security === undefined && provider.keyStore === undefined) {
-        throw new ApisignError('ERR_CLI_USAGE', 'give --profile, --consumer-key with --public-key, --security or --key-store')
+      } else if (security === undefined && provider.keyStore === undefined && oauth2Clients === undefined) {
+        throw new ApisignError('ERR_CLI_USAGE', 'give --profile, --consumer-key with --public-key, --security, --key-store or --oauth2-clients')
       }
       const encryption =
         flags.encryptionConfig !== undefined
@@ -115,9 +126,10 @@ export function registerVerify(program: Command, io: CliIo): void {
         spec: resolve(io.cwd, flags.spec),
         ...(consumers === undefined ? {} : { consumers }),
         ...(security === undefined ? {} : { security }),
+        ...(oauth2Clients === undefined ? {} : { authorizationServer: { clients: oauth2Clients } }),
         ...(encryption === undefined ? {} : { encryption: encryption as unknown as MastercardEncryptionConfig }),
         ...(partnerKeys === undefined ? {} : { partnerKeys }),
-        ...(flags.clockOffset === undefined ? {} : { clockOffsetMs: parseDuration(flags.clockOffset, '--clock-offset') }),
+        ...(flags.clockOffset === undefined ? {} : { clockOffsetMs: parseClockOffset(flags.clockOffset, '--clock-offset') }),
         ...(tls === undefined ? {} : { tls }),
         port,
         log: (line) => io.stderr(`${line}\n`),
@@ -155,4 +167,22 @@ function readSecurityFile(path: string, env: Readonly<Record<string, string | un
     checkSecretFilePermissions(file, 'refuse', () => undefined)
     return readInputFile(file, where).toString('utf8').replace(/\r?\n$/, '')
   }) as Record<string, Record<string, unknown>>
+}
+
+/** The `--oauth2-clients` file: public keys by kid, as paths relative to the file (or PEM text). */
+function readOAuth2Clients(path: string): Record<string, RegisteredClient> {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'))
+  } catch (cause) {
+    throw new ApisignError('ERR_CONFIG_INVALID', `--oauth2-clients ${path} is not readable JSON`, { cause })
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ApisignError('ERR_CONFIG_INVALID', '--oauth2-clients must hold { "<client_id>": { "keys": { "<kid>": "./public.pem" } } }')
+  return Object.fromEntries(
+    Object.entries(parsed as Record<string, { keys?: Record<string, string>; scopes?: string[] }>).map(([id, client]) => {
+      if (client === null || typeof client !== 'object' || client.keys === null || typeof client.keys !== 'object') throw new ApisignError('ERR_CONFIG_INVALID', `--oauth2-clients: client ${id} needs keys`)
+      const keys = Object.fromEntries(Object.entries(client.keys).map(([kid, file]) => [kid, loadPublicKey(String(file).includes('-----BEGIN') ? String(file) : resolve(dirname(path), String(file)))]))
+      return [id, { keys, ...(Array.isArray(client.scopes) ? { scopes: client.scopes } : {}) }]
+    }),
+  )
 }

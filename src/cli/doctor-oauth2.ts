@@ -1,0 +1,71 @@
+// `apisign doctor` for OAuth 2.0 profiles: the client key (type, size, JWK thumbprint), its `kid`, and
+// with --online a real token request (which is what proves the kid and the key are the registered pair)
+// and the clock against the token endpoint's Date (a skewed clock makes assertions and proofs "not yet
+// valid" or "expired" at the server).
+import { isAbsolute, resolve } from 'node:path'
+import { isApisignError } from '../errors.js'
+import { describeKey } from '../keys/index.js'
+import type { Profile } from '../profiles/load.js'
+import type { OAuth2ProfileAuth } from '../profiles/oauth2.js'
+import { type OAuth2AuthOptions, oauth2Auth } from '../schemes/oauth2-client.js'
+import { algorithmOf, jwkThumbprint, publicJwk } from '../schemes/oauth2-jose.js'
+import type { DoctorCheck } from './doctor.js'
+
+type Add = (c: DoctorCheck) => void
+
+/**
+ * The OAuth 2.0 checks of `apisign doctor` (offline: key file permissions, the client key, the kid;
+ * `online`: a token request and the clock against the token endpoint).
+ *
+ * @example
+ * ```ts
+ * await oauth2Checks(spec.auth, profile, { baseDir, env, online: true, now: Date.now, thresholds: { warn: 5, fail: 60 } }, add, permissionCheck)
+ * ```
+ */
+export async function oauth2Checks(
+  auth: OAuth2ProfileAuth,
+  profile: Profile | undefined,
+  o: { readonly baseDir: string; readonly env: Readonly<Record<string, string | undefined>>; readonly online: boolean; readonly now: () => number; readonly thresholds: { readonly warn: number; readonly fail: number } },
+  add: Add,
+  permissionCheck: (id: string, path: string, what: string) => DoctorCheck,
+): Promise<void> {
+  const keyPath = auth.key?.path ?? (auth.key?.pathEnv === undefined ? undefined : o.env[auth.key.pathEnv])
+  if (keyPath !== undefined) add(permissionCheck('key-permissions', isAbsolute(keyPath) ? keyPath : resolve(o.baseDir, keyPath), 'client key file'))
+  if (profile === undefined || profile.auth.scheme !== 'oauth2') return
+  const options = profile.auth as OAuth2AuthOptions & { readonly scheme: 'oauth2' }
+  const key = options.key as Parameters<typeof describeKey>[0]
+  const d = describeKey(key)
+  const alg = algorithmOf(key)
+  add({ id: 'client-key', status: 'pass', message: `${String(d.algorithm).toUpperCase()} ${d.bits}-bit private key signs ${alg} (FAPI 2.0), JWK thumbprint ${jwkThumbprint(publicJwk(key))}` })
+  if (/^\s|\s$/.test(options.kid)) add({ id: 'client-kid', status: 'fail', message: 'auth.kid has leading or trailing spaces', fix: 'copy the key id exactly as the partner portal shows it' })
+  else add({ id: 'client-kid', status: 'pass', message: `kid ${JSON.stringify(options.kid)} (the token request proves the server knows it: run with --online)` })
+  if (!o.online) return
+  const applier = oauth2Auth({ ...options, timeoutMs: 10_000 })
+  const started = o.now()
+  try {
+    const token = await applier.token(undefined, o.now)
+    add({ id: 'token-endpoint', status: 'pass', message: `the token endpoint issued a ${token.tokenType} token for [${token.scopes.join(' ')}], valid ${Math.round((token.expiresAtMs - o.now()) / 1000)} s` })
+    if (token.serverDateMs === undefined) {
+      add({ id: 'token-clock', status: 'warn', message: 'the token endpoint sent no Date header to compare the clock with', fix: 'keep the clock in sync with NTP' })
+      return
+    }
+    const offset = (token.serverDateMs - (started + o.now()) / 2) / 1000
+    const abs = Math.abs(offset)
+    const status = abs > o.thresholds.fail ? 'fail' : abs > o.thresholds.warn ? 'warn' : 'pass'
+    add({
+      id: 'token-clock',
+      status,
+      message: `this clock is ${abs.toFixed(1)} s ${offset > 0 ? 'behind' : 'ahead of'} the token endpoint's Date header`,
+      ...(status === 'pass' ? {} : { fix: 'sync the clock with NTP (client assertions and DPoP proofs carry iat/exp the server checks)' }),
+    })
+  } catch (error) {
+    const details = (isApisignError(error) ? error.details : undefined) as { error?: string } | undefined
+    const fix =
+      details?.error === 'invalid_client'
+        ? 'check clientId, kid and that the key is the one registered for this client (and the clock)'
+        : details?.error === 'invalid_scope'
+          ? 'ask only for scopes the client is registered for (auth.scopes)'
+          : 'check tokenUrl / issuer and the network path to the authorization server'
+    add({ id: 'token-endpoint', status: 'fail', message: `the token request failed: ${isApisignError(error) ? `${error.code}: ${error.message}` : 'unexpected error'}`, fix })
+  }
+}
