@@ -15,16 +15,14 @@ import { debug } from '../pipeline/redact.js'
 import { type KeySource, type LoadKeyOptions, loadSigningKey } from '../keys/index.js'
 import { agentFetch } from './oauth2-fetch.js'
 import { type DpopProofInput, type JwsAlgorithm, accessTokenHash, algorithmOf, createDpopProverSync, keyObjectJwsKey, signCompactJws } from './oauth2-jose.js'
+import type { Signer } from '../signers/types.js'
 
 /**
- * An external signer for the client assertion (an HSM key, apisign/signers' `Signer`): it gets the JWS
- * signing input and returns the JWS signature (ES256: raw r||s).
+ * An external signer for the client assertion: apisign/signers' {@link Signer} (an HSM key from
+ * `openPkcs11Signer`, a KMS adapter). It gets the JWS signing input and returns the JWS signature (ES256:
+ * raw r||s).
  */
-export interface AssertionSigner {
-  readonly kind: 'signer'
-  readonly algorithm: 'RS256' | 'PS256' | 'ES256'
-  sign(data: Uint8Array): Promise<Uint8Array>
-}
+export type AssertionSigner = Signer
 
 /** OAuth 2.0 options of `createClient` (`auth: { scheme: 'oauth2', ... }`). */
 export interface OAuth2AuthOptions {
