@@ -13,7 +13,9 @@ const dir = mkdtempSync(join(tmpdir(), 'apisign-mock-quota-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 const TOKEN = 'admin-token-for-the-test-0123456789'
 
-describe.skipIf(!existsSync(join(REPO_ROOT, 'dist/cli/main.js')))('apisign mock --key-store --quota --usage-log --admin-port', () => {
+if (!existsSync(join(REPO_ROOT, 'dist/cli/main.js'))) throw new Error('dist/ is missing: run npm run build (npm test does it first)')
+
+describe('apisign mock --key-store --quota --usage-log --admin-port', () => {
   it('keys issued and revoked through the admin API, the quota answered with 429, usage in JSON and NDJSON', async () => {
     const log = join(dir, 'usage.ndjson')
     const child = spawn(
