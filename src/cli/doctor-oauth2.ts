@@ -6,15 +6,20 @@ import { isAbsolute, resolve } from 'node:path'
 import { isApisignError } from '../errors.js'
 import { describeKey } from '../keys/index.js'
 import type { Profile } from '../profiles/load.js'
-import type { OAuth2ProfileAuth } from '../profiles/oauth2.js'
+import { type OAuth2ProfileAuth, oauth2SignerAlgorithm } from '../profiles/oauth2.js'
+import { isPkcs11Reference } from '../profiles/pkcs11.js'
 import { type OAuth2AuthOptions, oauth2Auth } from '../schemes/oauth2-client.js'
 import { algorithmOf, jwkThumbprint, publicJwk } from '../schemes/oauth2-jose.js'
+import type { Pkcs11Signer } from '../signers/pkcs11.js'
+import { isSigner } from '../signers/types.js'
 import type { DoctorCheck } from './doctor.js'
+import { pkcs11Checks } from './doctor-pkcs11.js'
 
 type Add = (c: DoctorCheck) => void
 
 /**
- * The OAuth 2.0 checks of `apisign doctor` (offline: key file permissions, the client key, the kid;
+ * The OAuth 2.0 checks of `apisign doctor` (offline: key file permissions, or for a key in an HSM the
+ * module, token, PIN, key and a probe signature verified with its public half; the client key, the kid;
  * `online`: a token request and the clock against the token endpoint).
  *
  * @example
@@ -25,18 +30,42 @@ type Add = (c: DoctorCheck) => void
 export async function oauth2Checks(
   auth: OAuth2ProfileAuth,
   profile: Profile | undefined,
-  o: { readonly baseDir: string; readonly env: Readonly<Record<string, string | undefined>>; readonly online: boolean; readonly now: () => number; readonly thresholds: { readonly warn: number; readonly fail: number } },
+  o: { readonly name?: string; readonly baseDir: string; readonly env: Readonly<Record<string, string | undefined>>; readonly online: boolean; readonly now: () => number; readonly thresholds: { readonly warn: number; readonly fail: number } },
   add: Add,
   permissionCheck: (id: string, path: string, what: string) => DoctorCheck,
 ): Promise<void> {
-  const keyPath = auth.key?.path ?? (auth.key?.pathEnv === undefined ? undefined : o.env[auth.key.pathEnv])
-  if (keyPath !== undefined) add(permissionCheck('key-permissions', isAbsolute(keyPath) ? keyPath : resolve(o.baseDir, keyPath), 'client key file'))
+  if (isPkcs11Reference(auth.key)) {
+    // The same module / token / PIN / key / probe-signature checks as an OAuth 1.0a key in an HSM, with the
+    // algorithm the profile would sign with (a bad `algorithm` is reported by the profile check).
+    let algorithm: ReturnType<typeof oauth2SignerAlgorithm> | undefined
+    try {
+      algorithm = oauth2SignerAlgorithm(auth.algorithm)
+    } catch {
+      algorithm = undefined
+    }
+    const checked: Pkcs11Signer | undefined = algorithm === undefined ? undefined : await pkcs11Checks(auth.key.pkcs11, algorithm, { profile: o.name ?? profile?.name ?? 'profile', baseDir: o.baseDir, env: o.env }, add)
+    await checked?.close()
+  } else {
+    const keyPath = auth.key?.path ?? (auth.key?.pathEnv === undefined ? undefined : o.env[auth.key.pathEnv])
+    if (keyPath !== undefined) add(permissionCheck('key-permissions', isAbsolute(keyPath) ? keyPath : resolve(o.baseDir, keyPath), 'client key file'))
+  }
   if (profile === undefined || profile.auth.scheme !== 'oauth2') return
   const options = profile.auth as OAuth2AuthOptions & { readonly scheme: 'oauth2' }
-  const key = options.key as Parameters<typeof describeKey>[0]
-  const d = describeKey(key)
-  const alg = algorithmOf(key)
-  add({ id: 'client-key', status: 'pass', message: `${String(d.algorithm).toUpperCase()} ${d.bits}-bit private key signs ${alg} (FAPI 2.0), JWK thumbprint ${jwkThumbprint(publicJwk(key))}` })
+  if (isSigner(options.key)) {
+    const signer = options.key
+    const publicKey = signer.publicKey
+    const d = publicKey === undefined ? undefined : describeKey(publicKey)
+    add({
+      id: 'client-key',
+      status: 'pass',
+      message: `${d === undefined ? 'a' : `${String(d.algorithm).toUpperCase()} ${d.bits}-bit`} key held by the signer signs ${signer.algorithm} (FAPI 2.0)${publicKey === undefined ? '' : `, JWK thumbprint ${jwkThumbprint(publicJwk(publicKey))}`}`,
+    })
+  } else {
+    const key = options.key as Parameters<typeof describeKey>[0]
+    const d = describeKey(key)
+    const alg = algorithmOf(key)
+    add({ id: 'client-key', status: 'pass', message: `${String(d.algorithm).toUpperCase()} ${d.bits}-bit private key signs ${alg} (FAPI 2.0), JWK thumbprint ${jwkThumbprint(publicJwk(key))}` })
+  }
   if (/^\s|\s$/.test(options.kid)) add({ id: 'client-kid', status: 'fail', message: 'auth.kid has leading or trailing spaces', fix: 'copy the key id exactly as the partner portal shows it' })
   else add({ id: 'client-kid', status: 'pass', message: `kid ${JSON.stringify(options.kid)} (the token request proves the server knows it: run with --online)` })
   if (!o.online) return

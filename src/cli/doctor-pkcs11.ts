@@ -3,11 +3,10 @@
 // key/certificate match is the doctor's own check, fed with the signer's public key.
 import { constants, publicEncrypt, randomBytes, verify } from 'node:crypto'
 import { isApisignError } from '../errors.js'
-import { isPkcs11Reference, openProfileSigner, withPkcs11Decrypter } from '../profiles/pkcs11.js'
+import { type ProfileSignerAlgorithm, isPkcs11Reference, openProfileSigner, withPkcs11Decrypter } from '../profiles/pkcs11.js'
 import type { Pkcs11Signer } from '../signers/pkcs11.js'
 import { loadBinding } from '../signers/pkcs11-binding.js'
 import { moduleFor } from '../signers/pkcs11-pool.js'
-import type { SignerAlgorithm } from '../signers/types.js'
 import type { DoctorCheck } from './doctor.js'
 
 interface Context {
@@ -27,7 +26,7 @@ const describe = (error: unknown) => (isApisignError(error) ? `${error.code}: ${
  * const signer = await pkcs11Checks(spec.auth.key.pkcs11, 'RS256', { profile, baseDir, env }, add)
  * ```
  */
-export async function pkcs11Checks(ref: unknown, algorithm: SignerAlgorithm, c: Context, add: (check: DoctorCheck) => void): Promise<Pkcs11Signer | undefined> {
+export async function pkcs11Checks(ref: unknown, algorithm: ProfileSignerAlgorithm, c: Context, add: (check: DoctorCheck) => void): Promise<Pkcs11Signer | undefined> {
   const r = (ref ?? {}) as { module?: unknown; token?: unknown; label?: unknown; id?: unknown }
   if (typeof r.module !== 'string' || r.module === '') {
     add({ id: 'pkcs11-module', status: 'fail', message: 'auth.key.pkcs11.module is missing', fix: 'set auth.key.pkcs11.module to the path of the HSM vendor\'s PKCS#11 library' })

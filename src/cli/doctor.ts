@@ -219,7 +219,7 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
       }
     }
   } else if (auth?.scheme === 'oauth2') {
-    await oauth2Checks(spec.auth as unknown as OAuth2ProfileAuth, profile, { baseDir, env, online: options.online === true, now, thresholds: options.clockThresholds ?? { warn: 5, fail: 60 } }, add, permissionCheck)
+    await oauth2Checks(spec.auth as unknown as OAuth2ProfileAuth, profile, { name, baseDir, env, online: options.online === true, now, thresholds: options.clockThresholds ?? { warn: 5, fail: 60 } }, add, permissionCheck)
   } else {
     // Other schemes' secret files: private, like key files (symlinks resolved and named).
     mapSecretReferences(spec.auth, 'auth', (ref, path) => {
@@ -247,7 +247,7 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
 
   if (options.online === true && profile !== undefined) await onlineChecks(profile, options, now, add)
   // Sessions with an HSM end with the report (the profile's signer and the one the checks opened).
-  for (const k of [hsmSigner, profile?.auth.scheme === 'oauth1' ? profile.auth.key : undefined]) {
+  for (const k of [hsmSigner, profile?.auth.scheme === 'oauth1' || profile?.auth.scheme === 'oauth2' ? profile.auth.key : undefined]) {
     const close = (k as { close?: () => Promise<void> } | undefined)?.close
     if (typeof close === 'function') await close.call(k)
   }

@@ -13,7 +13,7 @@ import { type FilePermissionPolicy, keyMatchesCertificate, loadCertificate, load
 import { fromEnv, fromFile } from '../schemes/appliers.js'
 import { type OAuth2ProfileAuth, oauth2ProfileAuth } from './oauth2.js'
 import { SCHEMES, type SchemeAuthOptions, type SchemeId, resolveAuth } from '../schemes/table.js'
-import type { Signer } from '../signers/types.js'
+import { type Signer, isSigner } from '../signers/types.js'
 import { CONFIG_FILE_KEYS, OAUTH1_AUTH_KEYS, OAUTH1_KEY_KEYS, PROFILE_KEYS, jsonErrorLocation, unknownKeys } from './diagnose.js'
 import { type Pkcs11KeyReference, isPkcs11Reference, openProfileSigner, withPkcs11Decrypter } from './pkcs11.js'
 import { canonicalEnvironment, checkConfigModulePermissions, checkSecretFilePermissions, transportProblem } from './security.js'
@@ -323,8 +323,15 @@ export async function loadProfile(name?: string, options: LoadProfileOptions = {
   const live = options.env ?? process.env
   const lookup = new Proxy({} as Record<string, string | undefined>, { get: (_t, k) => (typeof k === 'string' ? (live[k] ?? env[k]) : undefined) })
   if (spec.auth.scheme === 'oauth2') {
-    const auth = oauth2ProfileAuth(chosen, spec.auth as unknown as OAuth2ProfileAuth, env, base, options.keyFilePermissions ?? 'refuse')
-    const profile = await assemble(chosen, environment, url, auth, spec, base, options, env)
+    const auth = await oauth2ProfileAuth(chosen, spec.auth as unknown as OAuth2ProfileAuth, env, base, options.keyFilePermissions ?? 'refuse')
+    let profile: Profile
+    try {
+      profile = await assemble(chosen, environment, url, auth, spec, base, options, env)
+    } catch (error) {
+      // A client assertion key opened in an HSM: its sessions end with the refused profile.
+      if (isSigner(auth.key)) await (auth.key as { close?: () => Promise<void> }).close?.()
+      throw error
+    }
     // The token endpoint is reached over the profile's TLS too (its CA, its client certificate).
     return deepFreeze(profile.tls === undefined ? profile : { ...profile, auth: { ...auth, fetch: createTlsFetch(profile.tls) as typeof fetch } })
   }

@@ -82,18 +82,33 @@ async function named<T>(c: Context, open: () => Promise<T>): Promise<T> {
 }
 
 /**
- * Open the signing key a profile's `auth.key.pkcs11` names (`RS256`, or `PS256` for RSA-PSS profiles).
+ * The algorithm a signing key is opened for: fixed (`RS256` for an OAuth 1.0a profile, `PS256` for RSA-PSS),
+ * or chosen by the key type the token holds (an OAuth 2.0 profile without `algorithm`: PS256 for RSA,
+ * ES256 for P-256, since FAPI 2.0 §5.4.1 allows only those two).
+ */
+export type ProfileSignerAlgorithm = SignerAlgorithm | ((keyType: 'rsa' | 'ec') => SignerAlgorithm)
+
+/**
+ * Open the signing key a profile's `auth.key.pkcs11` names (`RS256`, or `PS256` for RSA-PSS profiles; an
+ * OAuth 2.0 profile passes a choice by key type).
  *
  * @example
  * ```ts
  * const signer = await openProfileSigner(spec.auth.key.pkcs11, 'RS256', { profile: 'production', where: 'auth.key.pkcs11', baseDir, env })
  * ```
  */
-export function openProfileSigner(ref: unknown, algorithm: SignerAlgorithm, c: Context): Promise<Pkcs11Signer> {
+export function openProfileSigner(ref: unknown, algorithm: ProfileSignerAlgorithm, c: Context): Promise<Pkcs11Signer> {
   return named(c, async () => {
     const checked = check(ref, c)
     if (checked.rawOaepHashes !== undefined) throw new TypeError('rawOaepHashes is for decryption keys')
-    return openPkcs11Signer({ ...options(checked, c), algorithm })
+    if (typeof algorithm !== 'function') return openPkcs11Signer({ ...options(checked, c), algorithm })
+    // The key type is known only once the key is found: open with the token's default (RS256 for RSA,
+    // ES256 for EC), and reopen for the chosen algorithm when it differs (its mechanism is checked then).
+    const first = await openPkcs11Signer(options(checked, c))
+    const wanted = algorithm(first.algorithm === 'ES256' ? 'ec' : 'rsa')
+    if (wanted === first.algorithm) return first
+    await first.close()
+    return openPkcs11Signer({ ...options(checked, c), algorithm: wanted })
   })
 }
 

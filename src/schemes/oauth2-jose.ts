@@ -3,9 +3,11 @@
 // per-request proof is written here because the AuthApplier seam only returns headers (oauth4webapi's
 // proof writer is reachable only through requests it sends itself), it must use the client's
 // skew-corrected clock, and it is the hot path (one signature per request, nothing else). Every signature
-// goes through one `JwsKey.sign`, where an external Signer (apisign/signers, HSM) plugs in.
+// goes through one `JwsKey.sign`, where an external Signer (apisign/signers, HSM) plugs in, and every JWS
+// is serialised by signers/jws.ts's encodeCompactJws (one compact-JWS writer for both entry points).
 import { type KeyObject, constants, createHash, createPublicKey, randomBytes, sign as cryptoSign } from 'node:crypto'
 import { ApisignError } from '../errors.js'
+import { encodeCompactJws } from '../signers/jws.js'
 
 /** The JWS algorithms FAPI 2.0 allows (Security Profile §5.4.1): PS256 and ES256. */
 export type JwsAlgorithm = 'PS256' | 'ES256'
@@ -121,7 +123,9 @@ export function dpopHtu(url: URL): string {
 }
 
 /**
- * Sign a compact JWS with the one signing call of a {@link JwsKey}.
+ * Sign a compact JWS with the one signing call of a {@link JwsKey} or a Signer (apisign/signers), the
+ * header serialised exactly as given (`alg` included by the caller). The same encoder as apisign/signers'
+ * `signCompactJws`, which takes `{ signer, header, payload }` and writes `alg` from the signer.
  *
  * @example
  * ```ts
@@ -129,8 +133,7 @@ export function dpopHtu(url: URL): string {
  * ```
  */
 export async function signCompactJws(header: Readonly<Record<string, unknown>>, payload: Readonly<Record<string, unknown>>, key: Pick<JwsKey, 'sign'>): Promise<string> {
-  const input = `${b64u(JSON.stringify(header))}.${b64u(JSON.stringify(payload))}`
-  return `${input}.${b64u(await key.sign(Buffer.from(input, 'ascii')))}`
+  return encodeCompactJws(b64u(JSON.stringify(header)), b64u(JSON.stringify(payload)), key)
 }
 
 /** One DPoP proof's request-specific parts. */
@@ -206,9 +209,7 @@ export function createDpopProverSync(key: JwsKey): Omit<DpopProver, 'proof'> & {
       const claims: Record<string, unknown> = { jti: input.jti ?? randomJti(), htm: input.method.toUpperCase(), htu: dpopHtu(input.url), iat: input.iat }
       if (input.accessToken !== undefined) claims['ath'] = input.ath ?? accessTokenHash(input.accessToken)
       if (input.nonce !== undefined) claims['nonce'] = input.nonce
-      const signingInput = `${header}.${b64u(JSON.stringify(claims))}`
-      const signature = key.sign(Buffer.from(signingInput, 'ascii'))
-      return signature instanceof Uint8Array ? `${signingInput}.${b64u(signature)}` : signature.then((s) => `${signingInput}.${b64u(s)}`)
+      return encodeCompactJws(header, b64u(JSON.stringify(claims)), key)
     },
   }
 }

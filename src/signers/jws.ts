@@ -15,6 +15,29 @@ export interface SignCompactJwsOptions {
 
 const b64url = (data: Uint8Array | string) => Buffer.from(data).toString('base64url')
 
+/** The one signing call a compact JWS needs: a {@link Signer}, or oauth2's `JwsKey` over a KeyObject. */
+export interface JwsSigningKey {
+  sign(data: Uint8Array): Uint8Array | Promise<Uint8Array>
+}
+
+/**
+ * The compact serialisation itself (RFC 7515 §7.1): `header.payload` (both already base64url-encoded), then
+ * the key's signature over that ASCII signing input. Every JWS apisign writes (client assertions, DPoP
+ * proofs, signed JWT bearers, `signCompactJws` of apisign/signers and of apisign/schemes) goes through
+ * here; the result is synchronous when the key signs synchronously (the DPoP hot path), a promise otherwise.
+ * Internal: not exported from apisign/signers.
+ *
+ * @example
+ * ```ts
+ * const jws = await encodeCompactJws(b64urlHeader, b64urlPayload, createKeySigner(privateKey))
+ * ```
+ */
+export function encodeCompactJws(headerSegment: string, payloadSegment: string, key: JwsSigningKey): string | Promise<string> {
+  const signingInput = `${headerSegment}.${payloadSegment}`
+  const signature = key.sign(Buffer.from(signingInput, 'ascii'))
+  return signature instanceof Uint8Array ? `${signingInput}.${b64url(signature)}` : signature.then((s) => `${signingInput}.${b64url(s)}`)
+}
+
 /**
  * Sign a compact JWS with a {@link Signer} (an HSM key, a KMS key, or `createKeySigner(keyObject)`):
  * header `{ alg, ...header }`, payload as given, signature as the signer returns it (`ES256`: raw `r || s`).
@@ -43,7 +66,5 @@ export async function signCompactJws(options: SignCompactJwsOptions): Promise<st
   if (typeof payload === 'string' || payload instanceof Uint8Array) payloadSegment = b64url(payload)
   else if (payload !== null && typeof payload === 'object' && !Array.isArray(payload)) payloadSegment = b64url(JSON.stringify(payload))
   else throw new TypeError(`payload must be an object, a string or bytes. Received ${describeType(payload)}`)
-  const signingInput = `${b64url(JSON.stringify({ alg: options.signer.algorithm, ...rest }))}.${payloadSegment}`
-  const signature = await options.signer.sign(Buffer.from(signingInput, 'ascii'))
-  return `${signingInput}.${b64url(signature)}`
+  return encodeCompactJws(b64url(JSON.stringify({ alg: options.signer.algorithm, ...rest })), payloadSegment, options.signer)
 }
