@@ -121,6 +121,28 @@ function rebuilt(original: Response, body: Buffer | string | null): Response {
   return response
 }
 
+/** The signal of one attempt and the way to let go of its timer. */
+interface AttemptSignal {
+  readonly signal: AbortSignal
+  readonly clear: () => void
+}
+
+/**
+ * One attempt's signal: aborted by the caller's signal (with its reason) or after `timeout` ms (a
+ * `TimeoutError` DOMException, as `AbortSignal.timeout` gives). One AbortController and one unref'd timer,
+ * cleared as soon as the attempt no longer needs it; `AbortSignal.timeout` left a timer armed for the full
+ * timeout per attempt, behind a FinalizationRegistry entry (bench/http.mjs).
+ */
+function attemptSignal(caller: AbortSignal | undefined, timeout: number): AttemptSignal {
+  const controller = new AbortController()
+  const timer = setTimeout(() => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), timeout)
+  timer.unref()
+  const clear = () => clearTimeout(timer)
+  // A caller's signal joins through AbortSignal.any, which holds it weakly: a long-lived signal shared by
+  // many requests must not collect a listener per attempt whose body the caller may never read.
+  return { signal: caller === undefined ? controller.signal : AbortSignal.any([caller, controller.signal]), clear }
+}
+
 /**
  * A WHATWG `fetch`-compatible function that signs (and encrypts / decrypts the configured fields of) every
  * request at the last moment, on Node's built-in fetch: the same pipeline as {@link createClient}, so the
@@ -166,32 +188,46 @@ export function createFetch(options: FetchClientOptions): SignedFetch {
 
     const transport: Transport<Response> = {
       async send(wire) {
-        const attemptSignal = signal === undefined ? AbortSignal.timeout(timeout) : AbortSignal.any([signal, AbortSignal.timeout(timeout)])
-        // A streamed upload on the default fetch goes through node:http instead: Node's fetch (undici 6 and
-        // 7 alike) keeps every chunk of a streamed request body until the process lets go of the client,
-        // so a 1 GB upload would hold 1 GB (bench/stream.mjs). A caller's own fetch is always used as given.
-        const response =
-          wire.stream !== undefined && options.fetch === undefined
-            ? await uploadByNodeHttp(wire.url, wire.method, wire.headers, wire.stream(), attemptSignal, uploadAgent)
-            : await underlying(wire.url.href, {
-                method: wire.method,
-                headers: wire.headers,
-                // A streamed body goes out as a stream (half duplex, as fetch requires for a streaming upload).
-                ...(wire.stream !== undefined ? { body: pulled(wire.stream()), duplex: 'half' } : wire.body === undefined ? {} : { body: wire.body }),
-                redirect: 'manual',
-                signal: attemptSignal,
-                ...(init.credentials === undefined ? {} : { credentials: init.credentials }),
-                ...(init.keepalive === undefined ? {} : { keepalive: init.keepalive }),
-              })
-        const plain: Record<string, string> = {}
-        response.headers.forEach((value, name) => {
-          plain[name] = value
-        })
+        const attempt = attemptSignal(signal, timeout)
+        let response: Response
+        try {
+          // A streamed upload on the default fetch goes through node:http instead: Node's fetch (undici 6 and
+          // 7 alike) keeps every chunk of a streamed request body until the process lets go of the client,
+          // so a 1 GB upload would hold 1 GB (bench/stream.mjs). A caller's own fetch is always used as given.
+          response =
+            wire.stream !== undefined && options.fetch === undefined
+              ? await uploadByNodeHttp(wire.url, wire.method, wire.headers, wire.stream(), attempt.signal, uploadAgent)
+              : await underlying(wire.url.href, {
+                  method: wire.method,
+                  headers: wire.headers,
+                  // A streamed body goes out as a stream (half duplex, as fetch requires for a streaming upload).
+                  ...(wire.stream !== undefined ? { body: pulled(wire.stream()), duplex: 'half' } : wire.body === undefined ? {} : { body: wire.body }),
+                  redirect: 'manual',
+                  signal: attempt.signal,
+                  ...(init.credentials === undefined ? {} : { credentials: init.credentials }),
+                  ...(init.keepalive === undefined ? {} : { keepalive: init.keepalive }),
+                })
+        } catch (error) {
+          attempt.clear()
+          throw error
+        }
+        // Without a body there is nothing left for the timer to cover.
+        if (response.body === null) attempt.clear()
         let read: Promise<Buffer> | undefined
+        let plain: Record<string, string> | undefined
         return {
           status: response.status,
-          headers: plain,
-          body: () => (read ??= readLimited(response.body, maxContentLength)),
+          // Built on first use: a 2xx the pipeline has nothing to check in never needs a copy of the headers.
+          get headers() {
+            if (plain === undefined) {
+              plain = {}
+              for (const [name, value] of response.headers) plain[name] = value
+            }
+            return plain
+          },
+          // The timer covers the pipeline's read too, then goes; a body left to the caller keeps it armed
+          // (unref'd), as fetch's own signal would, so a stalled body still aborts.
+          body: () => (read ??= readLimited(response.body, maxContentLength).finally(attempt.clear)),
           raw: response,
           get consumed() {
             return read

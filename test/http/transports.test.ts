@@ -215,6 +215,63 @@ describe('the signed fetch as fetch', () => {
     expect(server.received).toHaveLength(1)
   })
 
+  it('each attempt has its own timeout, aborting as AbortSignal.timeout does (TimeoutError), and is retried', async () => {
+    const signals: AbortSignal[] = []
+    const hanging = (_url: string, init: RequestInit) =>
+      new Promise<Response>((_resolve, reject) => {
+        const signal = init.signal as AbortSignal
+        signals.push(signal)
+        signal.addEventListener('abort', () => reject(signal.reason))
+      })
+    const signedFetch = createFetch({ baseURL: server.origin, auth: { apply: async () => ({ headers: {} }) }, fetch: hanging, timeout: 20, sleep: async () => undefined })
+    const error = await rejection(signedFetch('/v1/items'))
+    expect(error).toBeInstanceOf(DOMException)
+    expect((error as DOMException).name).toBe('TimeoutError')
+    expect(signals).toHaveLength(3)
+    expect(new Set(signals).size).toBe(3)
+  })
+
+  it("the caller's abort reaches the attempt with its reason and is final", async () => {
+    const signals: AbortSignal[] = []
+    const hanging = (_url: string, init: RequestInit) =>
+      new Promise<Response>((_resolve, reject) => {
+        const signal = init.signal as AbortSignal
+        signals.push(signal)
+        if (signal.aborted) reject(signal.reason) // as fetch does
+        else signal.addEventListener('abort', () => reject(signal.reason))
+      })
+    const signedFetch = createFetch({ baseURL: server.origin, auth: { apply: async () => ({ headers: {} }) }, fetch: hanging, sleep: async () => undefined })
+    const caller = new AbortController()
+    const pending = rejection(signedFetch('/v1/items', { signal: caller.signal }))
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    const reason = new Error('the caller gave up')
+    caller.abort(reason)
+    expect(await pending).toBe(reason)
+    expect(signals).toHaveLength(1)
+    // Already aborted: the attempt starts aborted.
+    const again = await rejection(signedFetch('/v1/items', { signal: caller.signal }))
+    expect(again).toBe(reason)
+    expect(signals).toHaveLength(2)
+  })
+
+  it('the attempt timer is cleared once the response is done with, and covers a body left to the caller', async () => {
+    const seen: AbortSignal[] = []
+    const answer = (status: number, body: string | null) => async (_url: string, init: RequestInit) => {
+      seen.push(init.signal as AbortSignal)
+      return new Response(body, { status, headers: { 'content-type': 'application/json' } })
+    }
+    const auth = { apply: async () => ({ headers: {} }) }
+    const rejected = await createFetch({ baseURL: server.origin, auth, fetch: answer(400, '{"error":"no"}'), timeout: 20, retry: false })('/v1/items')
+    expect(await rejected.json()).toEqual({ error: 'no' })
+    const empty = await createFetch({ baseURL: server.origin, auth, fetch: answer(204, null), timeout: 20 })('/v1/items')
+    expect(empty.status).toBe(204)
+    const unread = await createFetch({ baseURL: server.origin, auth, fetch: answer(200, '{"ok":true}'), timeout: 20 })('/v1/items')
+    await new Promise((resolve) => setTimeout(resolve, 60))
+    expect(seen.map((s) => s.aborted)).toEqual([false, false, true])
+    expect((seen[2]?.reason as DOMException).name).toBe('TimeoutError')
+    expect(unread.status).toBe(200)
+  })
+
   it('validates its options when built', () => {
     for (const bad of [{ timeout: Number.NaN }, { rejections: 'maybe' }]) {
       let error: unknown
